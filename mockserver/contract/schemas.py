@@ -1,0 +1,216 @@
+"""Load the JSON Schemas once, compile validators once, and turn failures into violations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.abc import Traversable
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from mockserver.contract.errors import catalogue
+from mockserver.resources import schemas_dir
+
+ERROR_KEYWORD = "x-dqe-error"
+DOC_KEYWORD = "x-dqe-doc"
+REQUEST_SCHEMAS = {
+    "ACCESS_TOKEN": "requests/access_token.schema.json",
+    "IDMOBILE": "requests/idmobile.schema.json",
+    "GET": "requests/get.schema.json",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where (JSON pointer), which rule, a sentence, and the DQE error id."""
+
+    pointer: str
+    rule: str
+    message: str
+    error_id: str | None = None
+    doc: str | None = None
+
+    def __str__(self) -> str:
+        where = self.pointer or "/"
+        tail = f" [error {self.error_id}]" if self.error_id else ""
+        return f"{where}: {self.message} (rule: {self.rule}){tail}"
+
+
+@dataclass(frozen=True)
+class ViolationSet:
+    """The violations of one request, and the single error id the endpoint answers with."""
+
+    endpoint: str
+    violations: tuple[Violation, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.violations)
+
+    @property
+    def error_id(self) -> str | None:
+        """The id answered first, by the catalogue's precedence; None when valid."""
+        ids = [v.error_id for v in self.violations if v.error_id]
+        return catalogue().first(self.endpoint, ids) if ids else None
+
+    def for_error(self, error_id: str) -> list[Violation]:
+        """The violations that produce `error_id`."""
+        return [v for v in self.violations if v.error_id == error_id]
+
+    def summary(self) -> str:
+        """One line per violation."""
+        return "; ".join(str(v) for v in self.violations)
+
+
+class Contract:
+    """Every schema under schemas/, registered by $id, with validators compiled once."""
+
+    def __init__(self, root: Traversable) -> None:
+        self.schemas: dict[str, dict[str, Any]] = dict(_read_schemas(root))
+        self.registry: Registry[Any] = Registry().with_resources(
+            (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012))
+            for s in self.schemas.values()
+        )
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def validator(self, name: str) -> Draft202012Validator:
+        """The compiled validator of schema file `name` (path relative to schemas/)."""
+        if name not in self._validators:
+            schema = self.schemas[name]
+            self._validators[name] = Draft202012Validator(schema, registry=self.registry)
+        return self._validators[name]
+
+    def validate_request(self, endpoint: str, params: Mapping[str, Any]) -> ViolationSet:
+        """Check decoded request parameters of ACCESS_TOKEN, IDMOBILE or GET."""
+        name = REQUEST_SCHEMAS[endpoint]
+        errors = self.validator(name).iter_errors(params)
+        found = (self._violation(name, e) for e in _leaves(errors))
+        return ViolationSet(endpoint, tuple(sorted(set(found), key=_order)))
+
+    def validate_response(self, name: str, body: Any) -> list[Violation]:
+        """Check a response body against responses/`name`.schema.json."""
+        schema = f"responses/{name}.schema.json"
+        errors = self.validator(schema).iter_errors(body)
+        return sorted({self._violation(schema, e) for e in _leaves(errors)}, key=_order)
+
+    def _violation(self, schema_name: str, error: ValidationError) -> Violation:
+        error_id, doc, hint = self._annotations(schema_name, error)
+        pointer = _pointer(error)
+        message = _sentence(error, pointer)
+        if hint:
+            message = f"{message} ({hint})"
+        return Violation(pointer, str(error.validator), message, error_id, doc)
+
+    def _annotations(
+        self, schema_name: str, error: ValidationError
+    ) -> tuple[str | None, str | None, str | None]:
+        """Walk the failing schema path from the root; the nearest x-dqe-error wins.
+
+        jsonschema's paths pass through $ref transparently, so a key missing from a node
+        that has a $ref is looked up in the referenced schema.
+        """
+        node: Any = self.schemas[schema_name]
+        resolver = self.registry.resolver(base_uri=node["$id"])
+        found: dict[str, Any] = {ERROR_KEYWORD: None, DOC_KEYWORD: None, "description": None}
+
+        def note(n: Any, with_hint: bool = True) -> None:
+            if isinstance(n, dict):
+                for k in found:
+                    if k in n and (with_hint or k != "description"):
+                        found[k] = n[k]
+
+        note(node, with_hint=False)
+        path = list(error.relative_schema_path)
+        for index, key in enumerate(path):
+            while isinstance(node, dict) and key not in node and "$ref" in node:
+                resolved = resolver.lookup(node["$ref"])
+                node, resolver = resolved.contents, resolved.resolver
+                note(node)
+            if index == len(path) - 1:
+                break
+            node = node[key]
+            note(node)
+        return found[ERROR_KEYWORD], found[DOC_KEYWORD], found["description"]
+
+
+def _read_schemas(root: Traversable) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, item in _walk(root, ""):
+        if path.endswith(".schema.json"):
+            yield path, json.loads(item.read_text(encoding="utf-8"))
+
+
+def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        name = f"{prefix}{child.name}"
+        if child.is_dir():
+            yield from _walk(child, name + "/")
+        else:
+            yield name, child
+
+
+def _leaves(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
+    """Replace anyOf/oneOf failures with their most relevant branch errors, when that helps."""
+    for error in errors:
+        if error.validator in ("anyOf", "oneOf") and error.context and not _all_required(error):
+            best = _best_branch(error)
+            if best:
+                yield from best
+                continue
+        yield error
+
+
+def _all_required(error: ValidationError) -> bool:
+    branches = error.validator_value
+    return isinstance(branches, list) and all(set(b) == {"required"} for b in branches)
+
+
+def _best_branch(error: ValidationError) -> list[ValidationError]:
+    """The errors of the branch that failed least deeply (the one the author likely meant)."""
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    if not by_branch:
+        return []
+    # A branch whose type matched is the one meant: prefer branches without type errors.
+    ranked = sorted(
+        by_branch.values(),
+        key=lambda errs: (any(e.validator in ("type", "const") for e in errs), len(errs)),
+    )
+    chosen = ranked[0]
+    for sub in chosen:
+        sub.relative_schema_path.extendleft(reversed(list(error.relative_schema_path)))
+        sub.relative_path.extendleft(reversed(list(error.relative_path)))
+    return chosen
+
+
+def _pointer(error: ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            parts.append(missing[0])
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _sentence(error: ValidationError, pointer: str) -> str:
+    if error.validator == "required":
+        return f"{pointer.rsplit('/', 1)[-1]!r} is required but missing"
+    if error.validator == "anyOf" and _all_required(error):
+        names = " or ".join(repr(b["required"][0]) for b in error.validator_value)
+        return f"one of {names} is required but missing"
+    return str(error.message)
+
+
+def _order(v: Violation) -> tuple[str, str, str]:
+    return (v.pointer, v.rule, v.message)
+
+
+@cache
+def contract() -> Contract:
+    """The shipped contract, loaded and compiled once per process."""
+    return Contract(schemas_dir())

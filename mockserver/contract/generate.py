@@ -16,7 +16,9 @@ from mockserver.contract.errors import ErrorCatalogue, catalogue
 from mockserver.resources import schemas_dir
 
 BASE_ID = "https://dqe-mock.example/schemas/responses/"
-NOTICE = "Generated from schemas/errors.json by `python -m mockserver.contract.generate`; do not edit."
+NOTICE = (
+    "Generated from schemas/errors.json by `python -m mockserver.contract.generate`; do not edit."
+)
 
 
 def error_schema(cat: ErrorCatalogue) -> dict[str, Any]:
@@ -68,7 +70,9 @@ def generated(cat: ErrorCatalogue) -> dict[str, str]:
         "responses/error.schema.json": error_schema(cat),
         "responses/access_token_error.schema.json": token_error_schema(cat),
     }
-    return {path: json.dumps(doc, indent=2, ensure_ascii=False) + "\n" for path, doc in files.items()}
+    return {
+        path: json.dumps(doc, indent=2, ensure_ascii=False) + "\n" for path, doc in files.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

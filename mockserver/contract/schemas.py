@@ -94,9 +94,12 @@ class Contract:
 
     def validate_response(self, name: str, body: Any) -> list[Violation]:
         """Check a response body against responses/`name`.schema.json."""
-        schema = f"responses/{name}.schema.json"
-        errors = self.validator(schema).iter_errors(body)
-        return sorted({self._violation(schema, e) for e in _leaves(errors)}, key=_order)
+        return self.validate_document(f"responses/{name}.schema.json", body)
+
+    def validate_document(self, name: str, document: Any) -> list[Violation]:
+        """Check any document against schema file `name` (path relative to schemas/)."""
+        errors = self.validator(name).iter_errors(document)
+        return sorted({self._violation(name, e) for e in _leaves(errors)}, key=_order)
 
     def _violation(self, schema_name: str, error: ValidationError) -> Violation:
         error_id, doc, hint = self._annotations(schema_name, error)
@@ -191,7 +194,7 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
 def _pointer(error: ValidationError) -> str:
     parts = [str(p) for p in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in _as_list(error.validator_value) if k not in error.instance]
         if missing:
             parts.append(missing[0])
     return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
@@ -201,9 +204,13 @@ def _sentence(error: ValidationError, pointer: str) -> str:
     if error.validator == "required":
         return f"{pointer.rsplit('/', 1)[-1]!r} is required but missing"
     if error.validator == "anyOf" and _all_required(error):
-        names = " or ".join(repr(b["required"][0]) for b in error.validator_value)
+        names = " or ".join(repr(b["required"][0]) for b in _as_list(error.validator_value))
         return f"one of {names} is required but missing"
     return str(error.message)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _order(v: Violation) -> tuple[str, str, str]:

@@ -1,0 +1,113 @@
+"""dqe-mock serve | validate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from mockserver import __version__
+from mockserver.domain.loading import ScenarioFileError, load_all
+from mockserver.settings import DEFAULT_MAX_BODY, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dqe-mock", description="A mock of DQE's ID Mobile API.")
+    parser.add_argument("--version", action="version", version=f"dqe-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the mock server")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--scenarios",
+        nargs="*",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="scenario files or directories, layered over the built-in pack",
+    )
+    serve.add_argument(
+        "--no-default-pack", action="store_true", help="do not load the built-in pack"
+    )
+    serve.add_argument("--public-url", help="base url of consent links (behind Docker or a proxy)")
+    serve.add_argument("--token-ttl", type=int, default=300, help="token lifetime in seconds (300)")
+    serve.add_argument(
+        "--check-responses",
+        action="store_true",
+        help="validate every response against its schema; log violations loudly",
+    )
+    serve.add_argument("--seed", type=int, help="seed of every random value (tokens, ids)")
+    serve.add_argument(
+        "--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body, bytes"
+    )
+    serve.add_argument("--log-level", default="INFO")
+
+    validate = commands.add_parser("validate", help="check scenario files and exit")
+    validate.add_argument("paths", nargs="+", type=Path)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        scenario_paths=tuple(args.scenarios),
+        include_default_pack=not args.no_default_pack,
+        public_url=args.public_url,
+        token_ttl=args.token_ttl,
+        check_responses=args.check_responses,
+        seed=args.seed,
+        max_body=args.max_body,
+    )
+
+
+def serve(settings: Settings) -> int:
+    """Run until interrupted."""
+    from mockserver.http.app import create_app
+
+    try:
+        app = create_app(settings)
+    except ScenarioFileError as exc:
+        print(f"dqe-mock: cannot load scenarios:\n{exc}", file=sys.stderr)
+        return 2
+    print(f"dqe-mock {__version__} listening on http://{settings.host}:{settings.port}", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def validate(paths: Sequence[Path]) -> int:
+    """Load each path over the built-in pack; print problems as file:line: reason."""
+    status = 0
+    for path in paths:
+        try:
+            loaded = load_all([path])
+        except ScenarioFileError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        print(f"{path}: ok ({len(loaded.scenarios)} scenarios with the built-in pack)")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the dqe-mock command."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
+        return serve(_settings(args))
+    return validate(args.paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

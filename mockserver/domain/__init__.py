@@ -1,0 +1,1 @@
+"""The mock's domain: plain Python, no aiohttp. Testable without a server."""

@@ -1,0 +1,317 @@
+"""ID Mobile's behaviour: token, initiation, consent and retrieval, over plain parameters.
+
+Handlers decode HTTP into a parameter mapping and call these methods; every documented
+error is raised as DqeError and rendered once, by the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mockserver.contract.errors import DqeError, split_scope
+from mockserver.contract.schemas import contract
+from mockserver.domain import bodies, phones
+from mockserver.domain.clock import Clock
+from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
+from mockserver.domain.sessions import Phase, Session, SessionStore
+from mockserver.domain.tokens import TokenStore
+
+USER_INFOS_SCOPES = ("matching_notp", "matching")
+
+
+@dataclass
+class MockState:
+    """Everything mutable the mock holds; each part can be reset."""
+
+    scenarios: ScenarioSet
+    tokens: TokenStore
+    sessions: SessionStore
+    clock: Clock
+    default_ttl: int = DEFAULT_TOKEN_TTL
+
+    def reset(self) -> None:
+        """Forget tokens and sessions and rewind the clock; scenarios stay loaded."""
+        self.tokens.reset()
+        self.sessions.reset()
+        self.clock.reset()
+
+
+@dataclass(frozen=True)
+class ConsentStep:
+    """What the operator's consent endpoint shows or where it sends the browser."""
+
+    session: Session
+    completed: bool
+    redirect_to: str | None
+    message: str
+
+
+def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
+    """Request parameters with user_infos decoded from JSON (left as text if it is not JSON)."""
+    params: dict[str, Any] = dict(raw)
+    text = params.get("user_infos")
+    if isinstance(text, str) and text.strip():
+        with contextlib.suppress(ValueError):
+            params["user_infos"] = json.loads(text)
+    return params
+
+
+def licence_of(params: Mapping[str, Any]) -> str:
+    """The licence code, spelt licence or Licence (the docs use both)."""
+    value = params.get("licence", params.get("Licence", ""))
+    return value if isinstance(value, str) else ""
+
+
+def redirect_url(uri: str, token: str, status: str) -> str:
+    """redirect_uri with the client's own query kept and token and status added (encoded)."""
+    parts = urlsplit(uri)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in ("token", "status")
+    ]
+    query += [("token", token), ("status", status)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def same_scope(left: str, right: str) -> bool:
+    """Scopes are equal, combined ones in any order."""
+    return sorted(split_scope(left)) == sorted(split_scope(right))
+
+
+class IdMobile:
+    """The mock's behaviour for the three documented endpoints and the consent step."""
+
+    def __init__(self, state: MockState) -> None:
+        self.state = state
+
+    def _validate(self, endpoint: str, params: Mapping[str, Any]) -> None:
+        violations = contract().validate_request(endpoint, params)
+        error_id = violations.error_id
+        if error_id is not None:
+            scope = params.get("scope")
+            raise DqeError(
+                error_id,
+                reason=violations.summary(),
+                scope=scope if isinstance(scope, str) else None,
+            )
+
+    def _licence(self, params: Mapping[str, Any], unknown: str = "02") -> Licence:
+        code = licence_of(params)
+        licence = self.state.scenarios.licences.get(code)
+        if licence is None:
+            raise DqeError(unknown, reason=f"licence {code!r} is not configured")
+        return licence
+
+    def issue_token(self, raw: Mapping[str, str]) -> dict[str, str]:
+        """/ACCESS_TOKEN/: a Bearer token for a known licence and its client secret."""
+        self._validate("ACCESS_TOKEN", raw)
+        licence = self._licence(raw, unknown="invalid_client")
+        if raw.get("client_secret") != licence.client_secret:
+            raise DqeError("invalid_client", reason="the client_secret does not match the licence")
+        ttl = licence.token_ttl or self.state.default_ttl
+        token = self.state.tokens.issue(licence.licence, self.state.clock.now(), ttl)
+        return bodies.token_body(token.value, token.refresh, token.ttl)
+
+    def _token(self, params: Mapping[str, Any], licence: Licence, scope: str | None) -> str:
+        value = str(params.get("token", ""))
+        if self.state.tokens.valid(value, licence.licence, self.state.clock.now()) is None:
+            raise DqeError(
+                "30", reason="the token is unknown, expired or of another licence", scope=scope
+            )
+        return value
+
+    def initiate(
+        self, raw: Mapping[str, str], consent_url: Callable[[Session], str]
+    ) -> dict[str, Any]:
+        """/IDMOBILE/: scores for matching_notp, or a consent url for every other scope."""
+        params = parse_params(raw)
+        self._validate("IDMOBILE", params)
+        scope = str(params["scope"])
+        licence = self._licence(params)
+        token = self._token(params, licence, scope)
+        if licence.scopes is not None and not set(split_scope(scope)) <= licence.scopes:
+            raise DqeError(
+                "04",
+                reason=f"licence {licence.licence} has no access to scope {scope}",
+                scope=scope,
+            )
+        number = self._number(params)
+        scenario = self.state.scenarios.find(
+            str(params["number"]), number.e164 if number else None, licence.licence, scope
+        )
+        operator = self._operator(scenario, licence, scope, params)
+        assert scenario is not None  # _operator raised 13 otherwise
+        outcome = scenario.outcome_for(scope)
+        if outcome.initiate_error:
+            raise DqeError(
+                outcome.initiate_error,
+                reason=f"scenario {scenario.id}",
+                operator=operator,
+                scope=scope,
+            )
+        if number is None:
+            raise DqeError("10", reason=f"{params['number']!r} is not a phone number", scope=scope)
+        user_infos = (
+            params.get("user_infos") if isinstance(params.get("user_infos"), dict) else None
+        )
+        if scope == "matching_notp" and not outcome.consent_required:
+            return bodies.scores(user_infos, scenario.subscriber, outcome.scores)
+        session_scope = "matching" if scope == "matching_notp" else scope
+        session = self._open_session(
+            params, token, licence, session_scope, number.e164, operator, scenario
+        )
+        session.user_infos = user_infos
+        return bodies.consent_body(operator, consent_url(session))
+
+    def _number(self, params: Mapping[str, Any]) -> phones.PhoneNumber | None:
+        """The parsed number; None if it does not parse but a scenario matches its raw text."""
+        text = str(params["number"])
+        country = params.get("country")
+        try:
+            number = phones.parse(text, country if isinstance(country, str) else None)
+        except phones.InvalidNumber:
+            if any(text.strip() in s.match.raw for s in self.state.scenarios.scenarios):
+                return None
+            raise DqeError("10", reason=f"{text!r} is not a phone number in service") from None
+        if not number.eligible:
+            raise DqeError(
+                "09", reason=f"{number.e164} is a {number.line_type.value} line, not a mobile"
+            )
+        return number
+
+    def _operator(
+        self, scenario: Scenario | None, licence: Licence, scope: str, params: Mapping[str, Any]
+    ) -> str:
+        """The number's operator, after every operator-side check (13, 14, 15, 16, 17, 07)."""
+        name = scenario.operator if scenario else None
+        operator = self.state.scenarios.operators.get(name or "")
+        if scenario is None or operator is None:
+            raise DqeError(
+                "13",
+                reason=f"no operator configured (scenario {scenario.id if scenario else 'none'})",
+                operator=name,
+                scope=scope,
+            )
+        if licence.operators is not None and operator.name not in licence.operators:
+            raise DqeError("14", operator=operator.name, scope=scope)
+        if operator.status == "unsupported":
+            raise DqeError("15", operator=operator.name, scope=scope)
+        if operator.status == "unreachable":
+            raise DqeError("16", operator=operator.name, scope=scope)
+        if operator.scopes is not None and not set(split_scope(scope)) <= operator.scopes:
+            raise DqeError("17", operator=operator.name, scope=scope)
+        user_infos = params.get("user_infos")
+        needs_infos = set(split_scope(scope)) & set(USER_INFOS_SCOPES)
+        if (
+            operator.requires_phone
+            and needs_infos
+            and isinstance(user_infos, dict)
+            and not str(user_infos.get("phone", "")).strip()
+        ):
+            raise DqeError(
+                "07",
+                reason=f"{operator.name} requires user_infos.phone",
+                operator=operator.name,
+                scope=scope,
+            )
+        return operator.name
+
+    def _open_session(
+        self,
+        params: Mapping[str, Any],
+        token: str,
+        licence: Licence,
+        scope: str,
+        number: str,
+        operator: str,
+        scenario: Scenario,
+    ) -> Session:
+        now = self.state.clock.now()
+        outcome = scenario.outcome_for(scope)
+        redirect = params.get("redirect_uri")
+        session = Session(
+            id=self.state.sessions.new_id(),
+            token=token,
+            licence=licence.licence,
+            scope=scope,
+            number=number,
+            operator=operator,
+            scenario_id=scenario.id,
+            outcome=outcome,
+            subscriber=dict(scenario.subscriber),
+            created_at=now,
+            partner=str(params.get("name", "")),
+            code_name=str(params.get("code_name", "")),
+            redirect_uri=redirect if isinstance(redirect, str) and redirect else None,
+        )
+        session.record(now, "initiate", f"scope={scope} scenario={scenario.id}")
+        if outcome.consent.auto and outcome.consent.decision != "abandon":
+            session.complete_consent(outcome.consent.decision, now)
+        self.state.sessions.put(session)
+        return session
+
+    def retrieve(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        """/GET/: pending, then the result or error; a finished session stays finished."""
+        self._validate("GET", raw)
+        scope = raw["scope"]
+        licence = self._licence(raw)
+        token = self._token(raw, licence, scope)
+        session = self.state.sessions.by_token(token)
+        if session is None:
+            raise DqeError(
+                "30", reason="no /IDMOBILE/ request was made with this token", scope=scope
+            )
+        if not same_scope(scope, session.scope):
+            raise DqeError("04", reason=f"the session's scope is {session.scope}", scope=scope)
+        now = self.state.clock.now()
+        if session.still_pending(now):
+            session.record(now, "poll", "pending")
+            return bodies.pending_body(session.scope)
+        return self._finish(session, now)
+
+    def _finish(self, session: Session, now: float) -> dict[str, Any]:
+        if session.phase is not Phase.DONE:
+            error_id = session.final_error()
+            session.final = error_id if error_id else bodies.get_success(session)
+            session.phase = Phase.DONE
+            session.record(now, "done", error_id or "success")
+        if isinstance(session.final, str):
+            raise DqeError(session.final, operator=session.operator, scope=session.scope)
+        assert session.final is not None
+        return session.final
+
+    def consent(
+        self, session_id: str, decision: str | None = None, otp: str | None = None
+    ) -> ConsentStep | None:
+        """The user's visit to the consent url; None for an unknown session."""
+        session = self.state.sessions.by_id(session_id)
+        if session is None:
+            return None
+        now = self.state.clock.now()
+        token = self.state.tokens.get(session.token)
+        if session.phase is Phase.AWAITING_CONSENT:
+            if token is None or not token.valid_at(now):
+                return ConsentStep(session, False, None, "This request has expired.")
+            chosen = decision or session.outcome.consent.decision
+            if chosen == "approve" and otp is not None and otp != session.outcome.consent.otp:
+                session.otp_attempts += 1
+                session.record(now, "otp", "wrong code")
+                if session.otp_attempts < session.outcome.consent.max_attempts:
+                    return ConsentStep(session, False, None, "Wrong code, try again.")
+                chosen = "wrong_otp"
+            if chosen == "abandon":
+                session.record(now, "visit", "abandoned")
+                return ConsentStep(session, False, None, "The user left without answering.")
+            session.complete_consent(chosen, now)
+        target = (
+            redirect_url(session.redirect_uri, session.token, session.redirect_status)
+            if session.redirect_uri
+            else None
+        )
+        return ConsentStep(session, True, target, f"Consent finished: {session.redirect_status}.")

@@ -1,0 +1,1 @@
+"""The HTTP layer: aiohttp lives here and nowhere else."""

@@ -1,0 +1,26 @@
+"""Settings of one mock server: typed, immutable, built by the CLI or by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
+
+DEFAULT_MAX_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to run the mock."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    scenario_paths: tuple[Path, ...] = ()
+    include_default_pack: bool = True
+    public_url: str | None = None
+    token_ttl: int = DEFAULT_TOKEN_TTL
+    check_responses: bool = False
+    seed: int | None = None
+    frozen_clock: bool = False
+    max_body: int = DEFAULT_MAX_BODY

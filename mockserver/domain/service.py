@@ -286,6 +286,18 @@ class IdMobile:
         assert session.final is not None
         return session.final
 
+    def consent_view(self, session_id: str) -> ConsentStep | None:
+        """What the consent page shows now, without acting; None for an unknown session."""
+        session = self.state.sessions.by_id(session_id)
+        if session is None:
+            return None
+        token = self.state.tokens.get(session.token)
+        if session.phase is not Phase.AWAITING_CONSENT:
+            return ConsentStep(session, True, None, f"Consent finished: {session.redirect_status}.")
+        if token is None or not token.valid_at(self.state.clock.now()):
+            return ConsentStep(session, False, None, "This request has expired.")
+        return ConsentStep(session, False, None, "Enter the code sent by SMS.")
+
     def consent(
         self, session_id: str, decision: str | None = None, otp: str | None = None
     ) -> ConsentStep | None:

@@ -25,12 +25,18 @@ def consent_url(request: web.Request, session: Session) -> str:
     return f"{base.rstrip('/')}/operator/{operator_slug(session.operator)}/consent/{session.id}"
 
 
+async def consent_page(request: web.Request) -> web.StreamResponse:
+    """GET: the operator's consent page. Safe: looking at it changes nothing."""
+    step = request.app[SERVICE].consent_view(request.match_info["session_id"])
+    if step is None:
+        raise web.HTTPNotFound(text="no such consent request (unknown or reset session)")
+    return web.Response(text=_page(step), content_type="text/html", status=200)
+
+
 async def consent(request: web.Request) -> web.StreamResponse:
-    """Visit (GET) or answer (POST: decision, otp) the consent step."""
-    values = dict(request.query)
-    if request.method == "POST":
-        form = await request.post()
-        values.update({k: v for k, v in form.items() if isinstance(v, str)})
+    """POST: answer the consent step (decision, otp); with no fields, as the scenario says."""
+    form = await request.post()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
     decision = values.get("decision") or None
     if decision is not None and decision not in DECISIONS:
         raise web.HTTPBadRequest(text=f"decision must be one of {', '.join(DECISIONS)}")

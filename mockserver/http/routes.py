@@ -22,6 +22,6 @@ ROUTES = [
         for path in (documented, documented.rstrip("/"))
         for route in (web.get, web.post)
     ),
-    web.get(CONSENT, operator.consent),
+    web.get(CONSENT, operator.consent_page),
     web.post(CONSENT, operator.consent),
 ]

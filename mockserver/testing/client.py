@@ -112,13 +112,11 @@ class DqeClient:
         return await self.call("GET", {"token": token, "Licence": licence, "scope": scope}, method)
 
     async def visit(self, url: str, **form: str) -> tuple[int, str | None, str]:
-        """Visit a consent url without following redirects: (status, Location, body text).
+        """Answer a consent url without following redirects: (status, Location, body text).
 
-        With form values, POST them (decision, otp) as the consent page's form does.
+        POSTs the form (decision, otp) as the consent page does; with no fields the mock's
+        user acts as the scenario says (right code; the scenario's decision).
         """
-        if form:
-            response = await self.session.post(url, data=form, allow_redirects=False)
-        else:
-            response = await self.session.get(url, allow_redirects=False)
+        response = await self.session.post(url, data=form, allow_redirects=False)
         async with response:
             return response.status, response.headers.get("Location"), await response.text()

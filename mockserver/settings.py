@@ -24,3 +24,6 @@ class Settings:
     seed: int | None = None
     frozen_clock: bool = False
     max_body: int = DEFAULT_MAX_BODY
+    journal_limit: int = 1000
+    admin_token: str | None = None
+    watch: bool = False

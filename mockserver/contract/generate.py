@@ -26,7 +26,10 @@ def error_schema(cat: ErrorCatalogue) -> dict[str, Any]:
     pairings = [
         {
             "if": {"properties": {"error_id": {"const": e.id}}, "required": ["error_id"]},
-            "then": {"properties": {"error_type": {"pattern": e.label_regex()}}},
+            "then": {
+                "description": f"error_type must be the catalogue's label for error_id {e.id}",
+                "properties": {"error_type": {"pattern": e.label_regex()}},
+            },
         }
         for e in cat.business.values()
     ]

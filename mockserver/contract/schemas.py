@@ -187,7 +187,6 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
     chosen = ranked[0]
     for sub in chosen:
         sub.relative_schema_path.extendleft(reversed(list(error.relative_schema_path)))
-        sub.relative_path.extendleft(reversed(list(error.relative_path)))
     return chosen
 
 

@@ -7,29 +7,40 @@ from collections.abc import Callable
 
 
 class Clock:
-    """Seconds on a monotonic scale, plus an offset that tests and the admin API can advance.
+    """Seconds on a monotonic scale, plus offsets that tests and the admin API can advance.
 
-    With `frozen=True` time stands still until advanced: tests of pending and expiry then
-    need no sleeps at all.
+    An offset is global, or belongs to one key (a token): advancing a token's time expires
+    that token, or ends its session's pending, without touching anyone else's.
+    With `frozen=True` time stands still until advanced: tests need no sleeps at all.
     """
 
     def __init__(self, source: Callable[[], float] = time.monotonic, frozen: bool = False) -> None:
         self._source = source
         self._frozen_at: float | None = source() if frozen else None
         self._offset = 0.0
+        self._key_offsets: dict[str, float] = {}
 
-    def now(self) -> float:
-        """The current time in seconds."""
+    def now(self, key: str | None = None) -> float:
+        """The current time in seconds (as seen by `key`, when given)."""
         base = self._frozen_at if self._frozen_at is not None else self._source()
-        return base + self._offset
+        extra = self._key_offsets.get(key, 0.0) if key is not None else 0.0
+        return base + self._offset + extra
 
-    def advance(self, seconds: float) -> float:
-        """Move time forward by `seconds` (never backward); return the new now()."""
+    def advance(self, seconds: float, key: str | None = None) -> float:
+        """Move time forward by `seconds` (for everyone, or for `key`); return the new now()."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._offset += seconds
-        return self.now()
+        if key is None:
+            self._offset += seconds
+        else:
+            self._key_offsets[key] = self._key_offsets.get(key, 0.0) + seconds
+        return self.now(key)
+
+    def forget(self, key: str) -> None:
+        """Drop the offset of one key."""
+        self._key_offsets.pop(key, None)
 
     def reset(self) -> None:
         """Drop every advance."""
         self._offset = 0.0
+        self._key_offsets.clear()

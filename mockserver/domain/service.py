@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,6 +17,8 @@ from mockserver.contract.errors import DqeError, split_scope
 from mockserver.contract.schemas import contract
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
+from mockserver.domain.journal import Journal
+from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
@@ -26,19 +28,47 @@ USER_INFOS_SCOPES = ("matching_notp", "matching")
 
 @dataclass
 class MockState:
-    """Everything mutable the mock holds; each part can be reset."""
+    """Everything mutable the mock holds; each part can be reset, globally or per namespace."""
 
-    scenarios: ScenarioSet
+    registry: ScenarioRegistry
     tokens: TokenStore
     sessions: SessionStore
     clock: Clock
+    journal: Journal = field(default_factory=Journal)
     default_ttl: int = DEFAULT_TOKEN_TTL
 
-    def reset(self) -> None:
-        """Forget tokens and sessions and rewind the clock; scenarios stay loaded."""
-        self.tokens.reset()
-        self.sessions.reset()
-        self.clock.reset()
+    @property
+    def scenarios(self) -> ScenarioSet:
+        """The scenarios loaded from files (without any namespace's runtime additions)."""
+        return self.registry.base
+
+    def reset(self, namespace: str | None = None) -> None:
+        """Forget tokens, sessions, journal and runtime scenarios (of one namespace, or all).
+
+        A global reset also rewinds the clock; loaded files stay loaded.
+        """
+        for token in self.tokens.reset(namespace):
+            self.clock.forget(token)
+        self.sessions.reset(namespace)
+        self.journal.reset(namespace)
+        self.registry.reset(namespace)
+        if namespace is None:
+            self.clock.reset()
+
+
+@dataclass
+class Call:
+    """One request's context: its namespace going in; what it touched coming out (journal)."""
+
+    namespace_hint: str | None = None
+    namespace: str = DEFAULT_NAMESPACE
+    scenario_id: str | None = None
+    token: str | None = None
+    request_violations: tuple[str, ...] = ()
+
+    def settle(self, licence: str) -> None:
+        """The namespace: the X-Dqe-Namespace header if sent, else the licence code."""
+        self.namespace = self.namespace_hint or licence or DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -90,8 +120,10 @@ class IdMobile:
     def __init__(self, state: MockState) -> None:
         self.state = state
 
-    def _validate(self, endpoint: str, params: Mapping[str, Any]) -> None:
+    def _validate(self, endpoint: str, params: Mapping[str, Any], call: Call) -> None:
         violations = contract().validate_request(endpoint, params)
+        call.settle(licence_of(params))
+        call.request_violations = tuple(str(v) for v in violations.violations)
         error_id = violations.error_id
         if error_id is not None:
             scope = params.get("scope")
@@ -101,51 +133,66 @@ class IdMobile:
                 scope=scope if isinstance(scope, str) else None,
             )
 
-    def _licence(self, params: Mapping[str, Any], unknown: str = "02") -> Licence:
+    def _view(self, call: Call) -> ScenarioSet:
+        return self.state.registry.view(call.namespace)
+
+    def _licence(self, params: Mapping[str, Any], call: Call, unknown: str = "02") -> Licence:
         code = licence_of(params)
-        licence = self.state.scenarios.licences.get(code)
+        licence = self._view(call).licences.get(code)
         if licence is None:
             raise DqeError(unknown, reason=f"licence {code!r} is not configured")
         return licence
 
-    def issue_token(self, raw: Mapping[str, str]) -> dict[str, str]:
+    def issue_token(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, str]:
         """/ACCESS_TOKEN/: a Bearer token for a known licence and its client secret."""
-        self._validate("ACCESS_TOKEN", raw)
-        licence = self._licence(raw, unknown="invalid_client")
+        call = call or Call()
+        self._validate("ACCESS_TOKEN", raw, call)
+        licence = self._licence(raw, call, unknown="invalid_client")
         if raw.get("client_secret") != licence.client_secret:
             raise DqeError("invalid_client", reason="the client_secret does not match the licence")
         ttl = licence.token_ttl or self.state.default_ttl
-        token = self.state.tokens.issue(licence.licence, self.state.clock.now(), ttl)
+        now = self.state.clock.now()
+        token = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
+        call.token = token.value
         return bodies.token_body(token.value, token.refresh, token.ttl)
 
-    def _token(self, params: Mapping[str, Any], licence: Licence, scope: str | None) -> str:
+    def _token(
+        self, params: Mapping[str, Any], licence: Licence, scope: str | None, call: Call
+    ) -> str:
         value = str(params.get("token", ""))
-        if self.state.tokens.valid(value, licence.licence, self.state.clock.now()) is None:
+        call.token = value
+        if self.state.tokens.valid(value, licence.licence, self.state.clock.now(value)) is None:
             raise DqeError(
                 "30", reason="the token is unknown, expired or of another licence", scope=scope
             )
         return value
 
     def initiate(
-        self, raw: Mapping[str, str], consent_url: Callable[[Session], str]
+        self,
+        raw: Mapping[str, str],
+        consent_url: Callable[[Session], str],
+        call: Call | None = None,
     ) -> dict[str, Any]:
         """/IDMOBILE/: scores for matching_notp, or a consent url for every other scope."""
+        call = call or Call()
         params = parse_params(raw)
-        self._validate("IDMOBILE", params)
+        self._validate("IDMOBILE", params, call)
         scope = str(params["scope"])
-        licence = self._licence(params)
-        token = self._token(params, licence, scope)
+        licence = self._licence(params, call)
+        token = self._token(params, licence, scope, call)
         if licence.scopes is not None and not set(split_scope(scope)) <= licence.scopes:
             raise DqeError(
                 "04",
                 reason=f"licence {licence.licence} has no access to scope {scope}",
                 scope=scope,
             )
-        number = self._number(params)
-        scenario = self.state.scenarios.find(
+        view = self._view(call)
+        number = self._number(params, view)
+        scenario = view.find(
             str(params["number"]), number.e164 if number else None, licence.licence, scope
         )
-        operator = self._operator(scenario, licence, scope, params)
+        call.scenario_id = scenario.id if scenario else None
+        operator = self._operator(scenario, licence, scope, params, view)
         assert scenario is not None  # _operator raised 13 otherwise
         outcome = scenario.outcome_for(scope)
         if outcome.initiate_error:
@@ -166,17 +213,18 @@ class IdMobile:
         session = self._open_session(
             params, token, licence, session_scope, number.e164, operator, scenario
         )
+        session.namespace = call.namespace
         session.user_infos = user_infos
         return bodies.consent_body(operator, consent_url(session))
 
-    def _number(self, params: Mapping[str, Any]) -> phones.PhoneNumber | None:
+    def _number(self, params: Mapping[str, Any], view: ScenarioSet) -> phones.PhoneNumber | None:
         """The parsed number; None if it does not parse but a scenario matches its raw text."""
         text = str(params["number"])
         country = params.get("country")
         try:
             number = phones.parse(text, country if isinstance(country, str) else None)
         except phones.InvalidNumber:
-            if any(text.strip() in s.match.raw for s in self.state.scenarios.scenarios):
+            if any(text.strip() in s.match.raw for s in view.scenarios):
                 return None
             raise DqeError("10", reason=f"{text!r} is not a phone number in service") from None
         if not number.eligible:
@@ -186,11 +234,16 @@ class IdMobile:
         return number
 
     def _operator(
-        self, scenario: Scenario | None, licence: Licence, scope: str, params: Mapping[str, Any]
+        self,
+        scenario: Scenario | None,
+        licence: Licence,
+        scope: str,
+        params: Mapping[str, Any],
+        view: ScenarioSet,
     ) -> str:
         """The number's operator, after every operator-side check (13, 14, 15, 16, 17, 07)."""
         name = scenario.operator if scenario else None
-        operator = self.state.scenarios.operators.get(name or "")
+        operator = view.operators.get(name or "")
         if scenario is None or operator is None:
             raise DqeError(
                 "13",
@@ -232,7 +285,7 @@ class IdMobile:
         operator: str,
         scenario: Scenario,
     ) -> Session:
-        now = self.state.clock.now()
+        now = self.state.clock.now(token)
         outcome = scenario.outcome_for(scope)
         redirect = params.get("redirect_uri")
         session = Session(
@@ -256,12 +309,13 @@ class IdMobile:
         self.state.sessions.put(session)
         return session
 
-    def retrieve(self, raw: Mapping[str, str]) -> dict[str, Any]:
+    def retrieve(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, Any]:
         """/GET/: pending, then the result or error; a finished session stays finished."""
-        self._validate("GET", raw)
+        call = call or Call()
+        self._validate("GET", raw, call)
         scope = raw["scope"]
-        licence = self._licence(raw)
-        token = self._token(raw, licence, scope)
+        licence = self._licence(raw, call)
+        token = self._token(raw, licence, scope, call)
         session = self.state.sessions.by_token(token)
         if session is None:
             raise DqeError(
@@ -269,7 +323,8 @@ class IdMobile:
             )
         if not same_scope(scope, session.scope):
             raise DqeError("04", reason=f"the session's scope is {session.scope}", scope=scope)
-        now = self.state.clock.now()
+        call.scenario_id = session.scenario_id
+        now = self.state.clock.now(token)
         if session.still_pending(now):
             session.record(now, "poll", "pending")
             return bodies.pending_body(session.scope)

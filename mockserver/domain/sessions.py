@@ -44,6 +44,7 @@ class Session:
     subscriber: dict[str, Any]
     created_at: float
     partner: str = ""
+    namespace: str = "default"
     code_name: str = ""
     redirect_uri: str | None = None
     user_infos: dict[str, Any] | None = None
@@ -128,8 +129,14 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def reset(self) -> None:
-        """Forget every session and restart the id generator from the seed."""
+    def reset(self, namespace: str | None = None) -> None:
+        """Forget every session (restarting the id generator), or one namespace's."""
+        if namespace is not None:
+            for session in [s for s in self._by_id.values() if s.namespace == namespace]:
+                del self._by_id[session.id]
+                if self._by_token.get(session.token) is session:
+                    del self._by_token[session.token]
+            return
         self._by_token.clear()
         self._by_id.clear()
         self._rng = _rng(self._seed)

@@ -15,6 +15,7 @@ class AccessToken:
     licence: str
     issued_at: float
     expires_at: float
+    namespace: str = "default"
 
     @property
     def ttl(self) -> int:
@@ -34,11 +35,11 @@ class TokenStore:
         self._rng = _rng(seed)
         self._tokens: dict[str, AccessToken] = {}
 
-    def issue(self, licence: str, now: float, ttl: int) -> AccessToken:
+    def issue(self, licence: str, now: float, ttl: int, namespace: str = "default") -> AccessToken:
         """A new token for `licence`, valid `ttl` seconds from `now`."""
         value = f"TK{self._rng.getrandbits(160):040x}"
         refresh = f"*TK{self._rng.getrandbits(160):040x}"
-        token = AccessToken(value, refresh, licence, now, now + ttl)
+        token = AccessToken(value, refresh, licence, now, now + ttl, namespace)
         self._tokens[value] = token
         return token
 
@@ -53,23 +54,20 @@ class TokenStore:
             return None
         return token
 
-    def expire(self, value: str, now: float) -> bool:
-        """End a token's life now (admin API, tests); False if unknown."""
-        token = self._tokens.get(value)
-        if token is None:
-            return False
-        self._tokens[value] = AccessToken(
-            token.value, token.refresh, token.licence, token.issued_at, min(token.expires_at, now)
-        )
-        return True
-
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def reset(self) -> None:
-        """Forget every token and restart the generator from the seed."""
+    def reset(self, namespace: str | None = None) -> list[str]:
+        """Forget every token (restarting the generator), or one namespace's; return them."""
+        if namespace is not None:
+            dropped = [v for v, t in self._tokens.items() if t.namespace == namespace]
+            for value in dropped:
+                del self._tokens[value]
+            return dropped
+        dropped = list(self._tokens)
         self._tokens.clear()
         self._rng = _rng(self._seed)
+        return dropped
 
 
 def _rng(seed: int | None) -> random.Random:

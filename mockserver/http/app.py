@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from mockserver.domain.clock import Clock
+from mockserver.domain.journal import Journal
 from mockserver.domain.loading import load_all
+from mockserver.domain.registry import ScenarioRegistry
 from mockserver.domain.scenarios import ScenarioSet
 from mockserver.domain.service import IdMobile, MockState
 from mockserver.domain.sessions import SessionStore
@@ -18,10 +20,13 @@ from mockserver.settings import Settings
 
 def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> MockState:
     """The mock's mutable state, with scenarios loaded from the settings unless given."""
-    if scenarios is None:
-        scenarios = load_all(settings.scenario_paths, settings.include_default_pack)
+
+    def load() -> ScenarioSet:
+        return load_all(settings.scenario_paths, settings.include_default_pack)
+
     return MockState(
-        scenarios=scenarios,
+        registry=ScenarioRegistry(scenarios or load(), load),
+        journal=Journal(settings.journal_limit),
         tokens=TokenStore(settings.seed),
         sessions=SessionStore(settings.seed),
         clock=Clock(frozen=settings.frozen_clock),

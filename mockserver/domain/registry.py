@@ -1,0 +1,96 @@
+"""Loaded scenarios, runtime additions per namespace, and reloads that keep the last good set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mockserver.domain.loading import ScenarioFileError
+from mockserver.domain.scenarios import ScenarioSet
+
+DEFAULT_NAMESPACE = "default"
+
+
+@dataclass(frozen=True)
+class ReloadReport:
+    """The outcome of the latest reload."""
+
+    ok: bool
+    generation: int
+    errors: str = ""
+
+
+class ScenarioRegistry:
+    """Files' scenarios (base) plus runtime layers, one per namespace, over them."""
+
+    def __init__(self, base: ScenarioSet, loader: Callable[[], ScenarioSet] | None = None) -> None:
+        self._initial = base
+        self.base = base
+        self._loader = loader
+        self._runtime: dict[str, ScenarioSet] = {}
+        self._views: dict[str, ScenarioSet] = {}
+        self.generation = 0
+        self.last_reload = ReloadReport(True, 0)
+
+    def view(self, namespace: str) -> ScenarioSet:
+        """What requests of `namespace` are matched against: its runtime layer over the base."""
+        cached = self._views.get(namespace)
+        if cached is None:
+            layer = self._runtime.get(namespace)
+            cached = self.base.layered(layer) if layer else self.base
+            self._views[namespace] = cached
+        return cached
+
+    def runtime(self, namespace: str) -> ScenarioSet:
+        """The scenarios added at runtime to `namespace`."""
+        return self._runtime.get(namespace, ScenarioSet())
+
+    def namespaces(self) -> list[str]:
+        """Namespaces that have runtime scenarios."""
+        return sorted(self._runtime)
+
+    def add(self, namespace: str, layer: ScenarioSet) -> None:
+        """Add (or replace, by id) scenarios, licences and operators in `namespace`."""
+        current = self._runtime.get(namespace, ScenarioSet())
+        self._runtime[namespace] = current.layered(layer)
+        self._changed()
+
+    def replace(self, namespace: str, layer: ScenarioSet) -> None:
+        """Make `layer` the whole runtime layer of `namespace`."""
+        self._runtime[namespace] = layer
+        self._changed()
+
+    def remove(self, namespace: str, scenario_id: str) -> bool:
+        """Remove one runtime scenario; False if `namespace` has no such scenario."""
+        layer = self._runtime.get(namespace)
+        if layer is None or layer.scenario(scenario_id) is None:
+            return False
+        self._runtime[namespace] = layer.without([scenario_id])
+        self._changed()
+        return True
+
+    def reset(self, namespace: str | None = None) -> None:
+        """Drop runtime scenarios: of one namespace, or of all."""
+        if namespace is None:
+            self._runtime.clear()
+        else:
+            self._runtime.pop(namespace, None)
+        self._changed()
+
+    def reload(self) -> ReloadReport:
+        """Load the files again; on any error keep serving the last good set."""
+        if self._loader is None:
+            return self.last_reload
+        try:
+            fresh = self._loader()
+        except ScenarioFileError as exc:
+            self.last_reload = ReloadReport(False, self.generation, str(exc))
+            return self.last_reload
+        self.base = fresh
+        self._changed()
+        self.last_reload = ReloadReport(True, self.generation)
+        return self.last_reload
+
+    def _changed(self) -> None:
+        self._views.clear()
+        self.generation += 1

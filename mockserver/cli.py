@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import asyncio.base_events
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -49,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body, bytes"
     )
+    serve.add_argument("--admin-token", help="require `Authorization: Bearer TOKEN` on /__admin/")
+    serve.add_argument(
+        "--no-watch", action="store_true", help="do not reload scenario files on change"
+    )
+    serve.add_argument(
+        "--journal-limit", type=int, default=1000, help="journal entries kept (1000)"
+    )
     serve.add_argument("--log-level", default="INFO")
 
     validate = commands.add_parser("validate", help="check scenario files and exit")
@@ -67,6 +77,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         check_responses=args.check_responses,
         seed=args.seed,
         max_body=args.max_body,
+        admin_token=args.admin_token,
+        watch=not args.no_watch,
+        journal_limit=args.journal_limit,
     )
 
 
@@ -79,9 +92,25 @@ def serve(settings: Settings) -> int:
     except ScenarioFileError as exc:
         print(f"dqe-mock: cannot load scenarios:\n{exc}", file=sys.stderr)
         return 2
-    print(f"dqe-mock {__version__} listening on http://{settings.host}:{settings.port}", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(app, settings))
     return 0
+
+
+async def _run(app: web.Application, settings: Settings) -> None:
+    runner = web.AppRunner(app, handle_signals=True)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    port = settings.port
+    server = site._server
+    if isinstance(server, asyncio.base_events.Server) and server.sockets:
+        port = server.sockets[0].getsockname()[1]
+    print(f"dqe-mock {__version__} listening on http://{settings.host}:{port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 def validate(paths: Sequence[Path]) -> int:

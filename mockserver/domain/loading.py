@@ -15,6 +15,7 @@ import yaml
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract
 from mockserver.domain import phones
+from mockserver.domain.faults import Fault
 from mockserver.domain.scenarios import Licence, Match, Operator, Scenario, ScenarioSet
 from mockserver.resources import scenarios_dir
 
@@ -124,7 +125,14 @@ class _Builder:
         licences = [self._licence(i, raw) for i, raw in enumerate(data.get("licences", []))]
         operators = [self._operator(i, raw) for i, raw in enumerate(data.get("operators", []))]
         scenarios = [self._scenario(i, raw) for i, raw in enumerate(data.get("scenarios", []))]
+        faults = [self._fault(f"/faults/{i}", raw) for i, raw in enumerate(data.get("faults", []))]
+        for index, raw in enumerate(data.get("scenarios", [])):
+            faults += [
+                self._fault(f"/scenarios/{index}/faults/{i}", item, scenario=raw["id"])
+                for i, item in enumerate(raw.get("faults", []))
+            ]
         self._check_unique([s.id for s in scenarios], "/scenarios", "scenario id")
+        self._check_unique([f.id for f in faults], "/faults", "fault id")
         if self.problems:
             raise ScenarioFileError(self.source, self.problems)
         return ScenarioSet(
@@ -133,6 +141,7 @@ class _Builder:
             # Within a file, the first listed scenario is matched first.
             scenarios=tuple(scenarios),
             sources=(self.source,),
+            faults=tuple(faults),
         )
 
     def _where(self, pointer: str) -> str:
@@ -203,6 +212,27 @@ class _Builder:
             any=bool(raw.get("any", False)),
             licences=frozenset(raw["licences"]) if "licences" in raw else None,
             scopes=frozenset(raw["scopes"]) if "scopes" in raw else None,
+        )
+
+    def _fault(self, pointer: str, raw: Mapping[str, Any], scenario: str | None = None) -> Fault:
+        numbers = None
+        if "numbers" in raw:
+            parsed = (
+                self._number(f"{pointer}/numbers/{i}", t) for i, t in enumerate(raw["numbers"])
+            )
+            numbers = frozenset(n for n in parsed if n)
+        return Fault(
+            id=f"{scenario}/{raw['id']}" if scenario else raw["id"],
+            kind=raw["kind"],
+            endpoint=raw.get("endpoint", "any"),
+            status=raw.get("status", 503),
+            latency=raw.get("latency"),
+            seconds=raw.get("seconds", 300.0),
+            first=raw.get("first"),
+            licences=frozenset(raw["licences"]) if "licences" in raw else None,
+            numbers=numbers,
+            scenario=scenario,
+            description=raw.get("description", ""),
         )
 
     def _number(self, pointer: str, text: str) -> str | None:

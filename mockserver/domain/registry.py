@@ -41,6 +41,10 @@ class ScenarioRegistry:
             self._views[namespace] = cached
         return cached
 
+    def has_faults(self) -> bool:
+        """Does any file or namespace define a fault? (A cheap test on every request.)"""
+        return bool(self.base.faults) or any(layer.faults for layer in self._runtime.values())
+
     def runtime(self, namespace: str) -> ScenarioSet:
         """The scenarios added at runtime to `namespace`."""
         return self._runtime.get(namespace, ScenarioSet())

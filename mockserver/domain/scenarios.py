@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.errors import split_scope
+from mockserver.domain.faults import Fault
 
 DEFAULT_OTP = "123456"
 DEFAULT_MAX_ATTEMPTS = 3
@@ -143,6 +144,7 @@ class ScenarioSet:
     operators: Mapping[str, Operator] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()
     sources: tuple[str, ...] = ()
+    faults: tuple[Fault, ...] = ()
 
     def find(self, raw: str, e164: str | None, licence: str, scope: str) -> Scenario | None:
         """The first scenario (latest layer first) that matches this request."""
@@ -155,15 +157,18 @@ class ScenarioSet:
     def layered(self, upper: ScenarioSet) -> ScenarioSet:
         """`upper` over this set: same ids replaced, upper scenarios matched first."""
         upper_ids = {s.id for s in upper.scenarios}
+        upper_faults = {f.id for f in upper.faults}
         return ScenarioSet(
             licences={**self.licences, **upper.licences},
             operators={**self.operators, **upper.operators},
             scenarios=(*upper.scenarios, *(s for s in self.scenarios if s.id not in upper_ids)),
             sources=(*self.sources, *upper.sources),
+            faults=(*upper.faults, *(f for f in self.faults if f.id not in upper_faults)),
         )
 
     def without(self, scenario_ids: Iterable[str]) -> ScenarioSet:
         """This set less the given scenarios."""
         drop = set(scenario_ids)
         kept = tuple(s for s in self.scenarios if s.id not in drop)
-        return ScenarioSet(self.licences, self.operators, kept, self.sources)
+        faults = tuple(f for f in self.faults if f.scenario not in drop)
+        return ScenarioSet(self.licences, self.operators, kept, self.sources, faults)

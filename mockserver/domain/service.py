@@ -17,6 +17,7 @@ from mockserver.contract.errors import DqeError, split_scope
 from mockserver.contract.schemas import contract
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
+from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
@@ -35,6 +36,7 @@ class MockState:
     sessions: SessionStore
     clock: Clock
     journal: Journal = field(default_factory=Journal)
+    faults: FaultBook = field(default_factory=FaultBook)
     default_ttl: int = DEFAULT_TOKEN_TTL
 
     @property
@@ -52,6 +54,7 @@ class MockState:
         self.sessions.reset(namespace)
         self.journal.reset(namespace)
         self.registry.reset(namespace)
+        self.faults.reset(namespace)
         if namespace is None:
             self.clock.reset()
 
@@ -64,6 +67,7 @@ class Call:
     namespace: str = DEFAULT_NAMESPACE
     scenario_id: str | None = None
     token: str | None = None
+    fault: str | None = None
     request_violations: tuple[str, ...] = ()
 
     def settle(self, licence: str) -> None:
@@ -73,12 +77,22 @@ class Call:
 
 @dataclass(frozen=True)
 class ConsentStep:
-    """What the operator's consent endpoint shows or where it sends the browser."""
+    """What the operator's consent endpoint shows or where it sends the browser.
+
+    redirect_to is the partner's redirect_uri with token and status once consent is over (a
+    POST redirects there; the page links to it). The form is open while neither completed
+    nor expired; show_otp_field is False for numVerify (the operator detects the line).
+    """
 
     session: Session
     completed: bool
     redirect_to: str | None
     message: str
+    expired: bool = False
+    error: bool = False
+    show_otp_field: bool = False
+    expected_code: str | None = None
+    attempts_left: int = 0
 
 
 def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -135,6 +149,33 @@ class IdMobile:
 
     def _view(self, call: Call) -> ScenarioSet:
         return self.state.registry.view(call.namespace)
+
+    def fault_target(
+        self, endpoint: str, raw: Mapping[str, str], call: Call, session_id: str | None = None
+    ) -> FaultTarget:
+        """What a request is about (licence, number, scenario), for choosing a fault.
+
+        Settles the call's namespace as the request itself would; never raises.
+        """
+        session = None
+        if session_id is not None:
+            session = self.state.sessions.by_id(session_id)
+        elif endpoint == "GET":
+            session = self.state.sessions.by_token(str(raw.get("token", "")))
+        if session is not None:
+            call.namespace = session.namespace
+            return FaultTarget(endpoint, session.licence, session.number, session.scenario_id)
+        licence = licence_of(raw)
+        call.settle(licence)
+        if endpoint != "IDMOBILE":
+            return FaultTarget(endpoint, licence)
+        text = str(raw.get("number", ""))
+        try:
+            e164: str | None = phones.normalise(text)
+        except phones.InvalidNumber:
+            e164 = None
+        found = self._view(call).find(text, e164, licence, str(raw.get("scope", "")))
+        return FaultTarget(endpoint, licence, e164, found.id if found else None)
 
     def _licence(self, params: Mapping[str, Any], call: Call, unknown: str = "02") -> Licence:
         code = licence_of(params)
@@ -346,39 +387,96 @@ class IdMobile:
         session = self.state.sessions.by_id(session_id)
         if session is None:
             return None
-        token = self.state.tokens.get(session.token)
         if session.phase is not Phase.AWAITING_CONSENT:
-            return ConsentStep(session, True, None, f"Consent finished: {session.redirect_status}.")
-        if token is None or not token.valid_at(self.state.clock.now()):
-            return ConsentStep(session, False, None, "This request has expired.")
-        return ConsentStep(session, False, None, "Enter the code sent by SMS.")
+            return self._consent_finished(session)
+        if self._consent_expired(session):
+            return self._consent_open(session, "This request has expired.", expired=True)
+        return self._consent_open(session, "")
 
     def consent(
         self, session_id: str, decision: str | None = None, otp: str | None = None
     ) -> ConsentStep | None:
-        """The user's visit to the consent url; None for an unknown session."""
+        """The user's answer on the consent url; None for an unknown session.
+
+        No decision: the scenario's user acts (right code, the scenario's decision).
+        approve with a wrong otp costs an attempt until max_attempts (then wrong_otp); with
+        the right one (or none) it is approve, or operator_failure when the scenario says so.
+        deny, and the other DECISIONS an API client may post, apply as they are.
+        """
         session = self.state.sessions.by_id(session_id)
         if session is None:
             return None
-        now = self.state.clock.now()
-        token = self.state.tokens.get(session.token)
         if session.phase is Phase.AWAITING_CONSENT:
-            if token is None or not token.valid_at(now):
-                return ConsentStep(session, False, None, "This request has expired.")
-            chosen = decision or session.outcome.consent.decision
-            if chosen == "approve" and otp is not None and otp != session.outcome.consent.otp:
-                session.otp_attempts += 1
-                session.record(now, "otp", "wrong code")
-                if session.otp_attempts < session.outcome.consent.max_attempts:
-                    return ConsentStep(session, False, None, "Wrong code, try again.")
-                chosen = "wrong_otp"
+            if self._consent_expired(session):
+                return self._consent_open(session, "This request has expired.", expired=True)
+            now = self.state.clock.now(session.token)
+            chosen = self._consent_decision(session, decision, otp, now)
+            if isinstance(chosen, ConsentStep):
+                return chosen
             if chosen == "abandon":
                 session.record(now, "visit", "abandoned")
-                return ConsentStep(session, False, None, "The user left without answering.")
+                return self._consent_open(session, "The user left without answering.")
             session.complete_consent(chosen, now)
+        return self._consent_finished(session)
+
+    def _consent_decision(
+        self, session: Session, decision: str | None, otp: str | None, now: float
+    ) -> str | ConsentStep:
+        """The decision an answer leads to, or the page again after a wrong or missing code."""
+        scripted = session.outcome.consent
+        if decision is None:
+            return scripted.decision
+        if decision != "approve":
+            return decision
+        if not _asks_for_code(session.scope):
+            # numVerify: the operator detects the line; the scenario says if the check fails.
+            failing = scripted.decision in ("wrong_otp", "operator_failure")
+            return scripted.decision if failing else "approve"
+        if otp is not None and not otp.strip():
+            return self._consent_open(session, "Enter the code sent by SMS.", error=True)
+        if otp is not None and otp.strip() != scripted.otp:
+            session.otp_attempts += 1
+            session.record(now, "otp", f"wrong code ({session.otp_attempts})")
+            left = scripted.max_attempts - session.otp_attempts
+            if left > 0:
+                tries = "try" if left == 1 else "tries"
+                return self._consent_open(session, f"Wrong code, {left} {tries} left.", error=True)
+            return "wrong_otp"
+        return "operator_failure" if scripted.decision == "operator_failure" else "approve"
+
+    def _consent_expired(self, session: Session) -> bool:
+        token = self.state.tokens.get(session.token)
+        return token is None or not token.valid_at(self.state.clock.now(session.token))
+
+    def _consent_open(
+        self, session: Session, message: str, *, expired: bool = False, error: bool = False
+    ) -> ConsentStep:
+        """The page with its form (or, expired, without one)."""
+        consent = session.outcome.consent
+        asks = _asks_for_code(session.scope)
+        if not message:
+            message = "Enter the code sent by SMS." if asks else "Confirm it is your line."
+        return ConsentStep(
+            session,
+            completed=False,
+            redirect_to=None,
+            message=message,
+            expired=expired,
+            error=error or expired,
+            show_otp_field=asks and not expired,
+            expected_code=consent.otp if asks else None,
+            attempts_left=max(consent.max_attempts - session.otp_attempts, 0),
+        )
+
+    def _consent_finished(self, session: Session) -> ConsentStep:
         target = (
             redirect_url(session.redirect_uri, session.token, session.redirect_status)
             if session.redirect_uri
             else None
         )
         return ConsentStep(session, True, target, f"Consent finished: {session.redirect_status}.")
+
+
+def _asks_for_code(scope: str) -> bool:
+    """Every consent scope but numVerify sends a one-time code by SMS."""
+    return any(part != "numVerify" for part in split_scope(scope))

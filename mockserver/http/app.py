@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from mockserver.domain.clock import Clock
+from mockserver.domain.faults import FaultBook
 from mockserver.domain.journal import Journal
 from mockserver.domain.loading import load_all
 from mockserver.domain.registry import ScenarioRegistry
@@ -12,9 +13,14 @@ from mockserver.domain.scenarios import ScenarioSet
 from mockserver.domain.service import IdMobile, MockState
 from mockserver.domain.sessions import SessionStore
 from mockserver.domain.tokens import TokenStore
-from mockserver.http.keys import SERVICE, SETTINGS, STATE
+from mockserver.http.admin import admin_guard
+from mockserver.http.faults import faults
+from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
 from mockserver.http.middleware import dqe_errors
+from mockserver.http.recording import journal
 from mockserver.http.routes import ROUTES
+from mockserver.http.watch import watch_scenarios
+from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
 
 
@@ -27,6 +33,7 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
     return MockState(
         registry=ScenarioRegistry(scenarios or load(), load),
         journal=Journal(settings.journal_limit),
+        faults=FaultBook(settings.seed),
         tokens=TokenStore(settings.seed),
         sessions=SessionStore(settings.seed),
         clock=Clock(frozen=settings.frozen_clock),
@@ -36,9 +43,15 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
 
 def create_app(settings: Settings, state: MockState | None = None) -> web.Application:
     """A ready-to-run mock: routes, middleware and state under typed keys."""
-    app = web.Application(middlewares=[dqe_errors], client_max_size=settings.max_body)
+    # Outermost first: the journal sees the final answer, faults pre-empt the handler, and
+    # DqeError is rendered closest to the handlers.
+    app = web.Application(
+        middlewares=[admin_guard, journal, faults, dqe_errors], client_max_size=settings.max_body
+    )
     app[SETTINGS] = settings
     app[STATE] = state or build_state(settings)
     app[SERVICE] = IdMobile(app[STATE])
+    app[RELOADS] = ReloadSignal()
     app.add_routes(ROUTES)
+    app.cleanup_ctx.append(watch_scenarios)
     return app

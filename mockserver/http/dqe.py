@@ -11,7 +11,7 @@ from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
 from mockserver.domain.sessions import Session
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, SETTINGS
+from mockserver.http.keys import SERVICE, SETTINGS, call_of
 from mockserver.http.operator import consent_url
 
 log = logging.getLogger("dqe_mock.http")
@@ -34,7 +34,8 @@ def _answer(request: web.Request, schema: str, body: dict[str, Any]) -> web.Resp
 async def access_token(request: web.Request) -> web.Response:
     """/ACCESS_TOKEN/"""
     params = await _params(request, "invalid_request")
-    return _answer(request, "access_token", request.app[SERVICE].issue_token(params))
+    body = request.app[SERVICE].issue_token(params, call_of(request))
+    return _answer(request, "access_token", body)
 
 
 async def idmobile(request: web.Request) -> web.Response:
@@ -44,10 +45,11 @@ async def idmobile(request: web.Request) -> web.Response:
     def url_for(session: Session) -> str:
         return consent_url(request, session)
 
-    return _answer(request, "idmobile", request.app[SERVICE].initiate(params, url_for))
+    body = request.app[SERVICE].initiate(params, url_for, call_of(request))
+    return _answer(request, "idmobile", body)
 
 
 async def get_result(request: web.Request) -> web.Response:
     """/GET/"""
     params = await _params(request, "01")
-    return _answer(request, "get", request.app[SERVICE].retrieve(params))
+    return _answer(request, "get", request.app[SERVICE].retrieve(params, call_of(request)))

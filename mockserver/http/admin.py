@@ -1,0 +1,213 @@
+"""The /__admin/ API: scenarios at runtime, reset, journal, session timelines, clock, health.
+
+Every call may name a namespace (`?namespace=` or the X-Dqe-Namespace header); without one,
+reads cover everything and writes go to the default namespace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockserver import __version__
+from mockserver.domain.loading import ScenarioFileError, load_text
+from mockserver.domain.registry import DEFAULT_NAMESPACE
+from mockserver.domain.scenarios import Scenario
+from mockserver.domain.sessions import Session
+from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
+
+PREFIX = "/__admin"
+
+
+def _namespace(request: web.Request) -> str | None:
+    return request.query.get("namespace") or request.headers.get(NAMESPACE_HEADER) or None
+
+
+def _fail(status: int, message: str, **extra: Any) -> web.HTTPException:
+    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}[status]
+    return cls(text=json.dumps({"error": message, **extra}), content_type="application/json")
+
+
+@web.middleware
+async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With --admin-token, /__admin/ needs `Authorization: Bearer <token>`."""
+    expected = request.app[SETTINGS].admin_token
+    if expected and request.path.startswith(PREFIX):
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise _fail(401, "admin token missing or wrong (Authorization: Bearer <token>)")
+    return await handler(request)
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness, what is loaded, and how the latest reload went."""
+    state = request.app[STATE]
+    report = state.registry.last_reload
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "scenarios": len(state.scenarios.scenarios),
+            "sources": list(state.scenarios.sources),
+            "generation": state.registry.generation,
+            "namespaces": state.registry.namespaces(),
+            "last_reload": {
+                "ok": report.ok,
+                "generation": report.generation,
+                "errors": report.errors,
+            },
+            "journal": {"entries": len(state.journal), "limit": state.journal.limit},
+        }
+    )
+
+
+def _scenario_json(scenario: Scenario, layer: str) -> dict[str, Any]:
+    match = scenario.match
+    return {
+        "id": scenario.id,
+        "layer": layer,
+        "description": scenario.description,
+        "operator": scenario.operator,
+        "source": scenario.source,
+        "numbers": sorted(match.numbers),
+        "range": list(match.range) if match.range else None,
+        "pattern": match.pattern.pattern if match.pattern else None,
+        "any": match.any,
+    }
+
+
+async def list_scenarios(request: web.Request) -> web.Response:
+    """The scenarios a namespace's requests are matched against, in matching order."""
+    state = request.app[STATE]
+    namespace = _namespace(request) or DEFAULT_NAMESPACE
+    runtime_ids = {s.id for s in state.registry.runtime(namespace).scenarios}
+    view = state.registry.view(namespace)
+    items = [
+        _scenario_json(s, "runtime" if s.id in runtime_ids else "files") for s in view.scenarios
+    ]
+    return web.json_response({"namespace": namespace, "scenarios": items})
+
+
+async def _layer_from_body(request: web.Request, namespace: str) -> Any:
+    text = await request.text()
+    try:
+        return load_text(text, f"<admin:{namespace}>")
+    except ScenarioFileError as exc:
+        raise _fail(400, "invalid scenario document", problems=str(exc).splitlines()) from exc
+
+
+async def add_scenarios(request: web.Request) -> web.Response:
+    """POST a scenario document (YAML or JSON): added to the namespace, same ids replaced."""
+    namespace = _namespace(request) or DEFAULT_NAMESPACE
+    layer = await _layer_from_body(request, namespace)
+    request.app[STATE].registry.add(namespace, layer)
+    return web.json_response(
+        {
+            "namespace": namespace,
+            "added": [s.id for s in layer.scenarios],
+            "licences": list(layer.licences),
+            "faults": [f.id for f in layer.faults],
+        },
+        status=201,
+    )
+
+
+async def replace_scenarios(request: web.Request) -> web.Response:
+    """PUT a scenario document: it becomes the namespace's whole runtime layer."""
+    namespace = _namespace(request) or DEFAULT_NAMESPACE
+    layer = await _layer_from_body(request, namespace)
+    request.app[STATE].registry.replace(namespace, layer)
+    return web.json_response({"namespace": namespace, "scenarios": [s.id for s in layer.scenarios]})
+
+
+async def remove_scenario(request: web.Request) -> web.Response:
+    """DELETE one runtime scenario of the namespace."""
+    namespace = _namespace(request) or DEFAULT_NAMESPACE
+    scenario_id = request.match_info["scenario_id"]
+    if not request.app[STATE].registry.remove(namespace, scenario_id):
+        raise _fail(404, f"namespace {namespace!r} has no runtime scenario {scenario_id!r}")
+    return web.json_response({"namespace": namespace, "removed": scenario_id})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """Forget tokens, sessions, journal, fault counts, runtime scenarios (a namespace or all)."""
+    namespace = _namespace(request)
+    request.app[STATE].reset(namespace)
+    return web.json_response({"reset": namespace or "all"})
+
+
+async def reload(request: web.Request) -> web.Response:
+    """Load the scenario files again now; on error the last good set keeps serving."""
+    report = request.app[STATE].registry.reload()
+    status = 200 if report.ok else 400
+    return web.json_response(
+        {"ok": report.ok, "generation": report.generation, "errors": report.errors.splitlines()},
+        status=status,
+    )
+
+
+async def read_journal(request: web.Request) -> web.Response:
+    """Journal entries, oldest first (`limit` keeps the latest N)."""
+    limit_text = request.query.get("limit", "")
+    if limit_text and not limit_text.isdigit():
+        raise _fail(400, "limit must be a whole number")
+    entries = request.app[STATE].journal.entries(_namespace(request), int(limit_text or 0) or None)
+    return web.json_response({"entries": [e.as_json() for e in entries]})
+
+
+async def clear_journal(request: web.Request) -> web.Response:
+    """Forget journal entries (one namespace's or all)."""
+    request.app[STATE].journal.reset(_namespace(request))
+    return web.json_response({"cleared": _namespace(request) or "all"})
+
+
+def _session_json(session: Session) -> dict[str, Any]:
+    return {
+        "token": session.token,
+        "id": session.id,
+        "namespace": session.namespace,
+        "scope": session.scope,
+        "number": session.number,
+        "operator": session.operator,
+        "scenario": session.scenario_id,
+        "phase": session.phase.value,
+        "decision": session.decision,
+        "timeline": [{"at": e.at, "kind": e.kind, "detail": e.detail} for e in session.events],
+    }
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    """Sessions with their timelines (one namespace's, or all)."""
+    namespace = _namespace(request)
+    sessions = request.app[STATE].sessions.all()
+    chosen = [s for s in sessions if namespace is None or s.namespace == namespace]
+    return web.json_response({"sessions": [_session_json(s) for s in chosen]})
+
+
+async def session_timeline(request: web.Request) -> web.Response:
+    """One token's session: token, initiate, consent, each poll, outcome."""
+    session = request.app[STATE].sessions.by_token(request.match_info["token"])
+    if session is None:
+        raise _fail(404, "no session for this token")
+    return web.json_response(_session_json(session))
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    """POST {"seconds": N, "token": optional}: move time forward, for everyone or one token."""
+    try:
+        data = await request.json()
+    except ValueError as exc:
+        raise _fail(400, f"body must be JSON: {exc}") from exc
+    seconds, token = (
+        (data.get("seconds"), data.get("token")) if isinstance(data, dict) else (None, None)
+    )
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise _fail(400, "seconds must be a number >= 0")
+    if token is not None and not isinstance(token, str):
+        raise _fail(400, "token must be a string")
+    now = request.app[STATE].clock.advance(float(seconds), token)
+    return web.json_response({"now": now, "advanced": seconds, "token": token})

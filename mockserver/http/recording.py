@@ -1,0 +1,107 @@
+"""The journal middleware: every documented request, what it matched, what it got, the verdict."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockserver.contract.schemas import contract
+from mockserver.domain.journal import JournalEntry, redact
+from mockserver.http.decode import DecodeError, decode
+from mockserver.http.keys import STATE, call_of, endpoint_of
+
+log = logging.getLogger("dqe_mock.journal")
+RESPONSE_SCHEMAS = {"ACCESS_TOKEN": "access_token", "IDMOBILE": "idmobile", "GET": "get"}
+
+
+@web.middleware
+async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Record each request to the documented endpoints and the consent step."""
+    endpoint = endpoint_of(request)
+    if endpoint is None:
+        return await handler(request)
+    call_of(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        await _record(request, endpoint, exc)
+        raise
+    await _record(request, endpoint, response)
+    return response
+
+
+async def _record(request: web.Request, endpoint: str, response: web.StreamResponse) -> None:
+    state = request.app[STATE]
+    call = call_of(request)
+    if endpoint == "consent":
+        session = state.sessions.by_id(request.match_info["session_id"])
+        if session is not None:
+            call.namespace, call.token, call.scenario_id = (
+                session.namespace,
+                session.token,
+                session.scenario_id,
+            )
+    try:
+        params = await decode(request)
+    except (DecodeError, web.HTTPException):
+        params = {}
+    body = _body(response)
+    entry = JournalEntry(
+        id=state.journal.next_id(),
+        at=state.clock.now(),
+        namespace=call.namespace,
+        method=request.method,
+        path=request.path,
+        endpoint=endpoint,
+        params=redact(params),
+        status=0 if getattr(response, "silent", False) else response.status,
+        response=body,
+        scenario_id=call.scenario_id,
+        token=call.token,
+        error_id=_error_id(body),
+        fault=call.fault,
+        request_violations=call.request_violations,
+        response_violations=_response_violations(endpoint, response.status, body, call.fault),
+    )
+    state.journal.add(entry)
+
+
+def _body(response: web.StreamResponse) -> Any:
+    if not isinstance(response, web.Response) or response.body is None:
+        return None
+    raw = response.body
+    if not isinstance(raw, bytes | bytearray):
+        return None
+    text = bytes(raw).decode("utf-8", errors="replace")
+    if response.content_type == "application/json":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text[:2000]
+
+
+def _error_id(body: Any) -> str | None:
+    if isinstance(body, dict):
+        value = body.get("error_id", body.get("error"))
+        return str(value) if isinstance(value, str) else None
+    return None
+
+
+def _response_violations(
+    endpoint: str, status: int, body: Any, fault: str | None
+) -> tuple[str, ...]:
+    if endpoint not in RESPONSE_SCHEMAS or fault is not None or status >= 500:
+        return ()
+    schema = (
+        "access_token_error"
+        if endpoint == "ACCESS_TOKEN" and status == 400
+        else RESPONSE_SCHEMAS[endpoint]
+    )
+    if status not in (200, 400) or not isinstance(body, dict):
+        return (f"HTTP {status} is not a documented answer of /{endpoint}/",)
+    return tuple(str(v) for v in contract().validate_response(schema, body))

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from mockserver import __version__
+from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.settings import DEFAULT_MAX_BODY, Settings
 
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check scenario files and exit")
     validate.add_argument("paths", nargs="+", type=Path)
+    validate.add_argument(
+        "--no-default-pack",
+        action="store_true",
+        help="lint the files alone, not layered over the built-in pack",
+    )
     return parser
 
 
@@ -113,14 +119,24 @@ async def _run(app: web.Application, settings: Settings) -> None:
         await runner.cleanup()
 
 
-def validate(paths: Sequence[Path]) -> int:
-    """Load each path over the built-in pack; print problems as file:line: reason."""
+def validate(paths: Sequence[Path], include_default_pack: bool = True) -> int:
+    """Lint each path as the server would load it (over the built-in pack): schema, semantics.
+
+    Prints `file:line: reason` per problem and returns 1 if there was any.
+    """
     status = 0
     for path in paths:
         try:
-            loaded = load_all([path])
+            loaded = load_all([path], include_default_pack)
         except ScenarioFileError as exc:
             print(exc, file=sys.stderr)
+            status = 1
+            continue
+        own = tuple(s for s in loaded.sources if not s.startswith("<built-in>"))
+        findings = lint(loaded, own)
+        for finding in findings:
+            print(finding, file=sys.stderr)
+        if findings:
             status = 1
             continue
         print(f"{path}: ok ({len(loaded.scenarios)} scenarios with the built-in pack)")
@@ -135,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
         return serve(_settings(args))
-    return validate(args.paths)
+    return validate(args.paths, not args.no_default_pack)
 
 
 if __name__ == "__main__":

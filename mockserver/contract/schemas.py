@@ -18,6 +18,7 @@ from mockserver.contract.errors import catalogue
 from mockserver.resources import schemas_dir
 
 ERROR_KEYWORD = "x-dqe-error"
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
 DOC_KEYWORD = "x-dqe-doc"
 REQUEST_SCHEMAS = {
     "ACCESS_TOKEN": "requests/access_token.schema.json",
@@ -124,7 +125,7 @@ class Contract:
         def note(n: Any, with_hint: bool = True) -> None:
             if isinstance(n, dict):
                 for k in found:
-                    if k in n and (with_hint or k != "description"):
+                    if isinstance(n.get(k), str) and (with_hint or k != "description"):
                         found[k] = n[k]
 
         note(node, with_hint=False)
@@ -137,7 +138,8 @@ class Contract:
             if index == len(path) - 1:
                 break
             node = node[key]
-            note(node)
+            if key not in _NAME_MAPS:  # a mapping of names to schemas is not itself a schema
+                note(node)
         return found[ERROR_KEYWORD], found[DOC_KEYWORD], found["description"]
 
 

@@ -1,0 +1,408 @@
+"""The README keeps its promises: generated blocks current, walkthrough runs, Dockerfile starts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver import cli, docs
+from mockserver.domain.loading import load_all, load_default
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCKERFILE = ROOT / "Dockerfile"
+EXAMPLE = ROOT / "scenarios" / "examples" / "example.yaml"
+WALKTHROUGH = "Walkthrough with curl"
+SERVER_START_TIMEOUT = 20.0
+WALKTHROUGH_TIMEOUT = 120.0
+MARKER = "@@readme-block@@"
+
+
+def section(title: str, text: str | None = None) -> str:
+    """The body of the README's `## title` section, up to the next `## ` heading."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"README.md has no '## {title}' section"
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One ```bash block of the walkthrough, under its ### heading."""
+
+    heading: str
+    code: str
+
+    def expected(self) -> list[str]:
+        """The `# => ...` lines: what the block prints, `…` standing for anything."""
+        return re.findall(r"^# => (.*)$", self.code, re.M)
+
+
+def bash_blocks(text: str) -> list[Block]:
+    """Every ```bash block of `text`, with the ### heading it sits under."""
+    blocks, heading = [], ""
+    for match in re.finditer(r"^### ([^\n]+)$|^```bash\n(.*?)^```$", text, re.M | re.S):
+        if match.group(1) is not None:
+            heading = match.group(1).strip()
+        else:
+            blocks.append(Block(heading, match.group(2)))
+    return blocks
+
+
+def matches_in_order(expected: list[str], output: list[str]) -> list[str]:
+    """The expected lines that no output line matches, in order (`…` matches anything)."""
+    missing, lines = [], iter(output)
+    for line in expected:
+        pattern = re.compile(".*".join(re.escape(part) for part in line.split("…")))
+        if not any(pattern.fullmatch(out) for out in lines):
+            missing.append(line)
+            lines = iter(output)
+    return missing
+
+
+# -- generated blocks ---------------------------------------------------------------------------
+
+
+def test_generated_blocks_are_current() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver.docs", "check", str(README)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_check_fails_on_a_stale_or_missing_block_and_update_mends_it(tmp_path: Path) -> None:
+    copy = tmp_path / "README.md"
+    fresh = README.read_text(encoding="utf-8")
+    row = "| +33 6 39 98 30 01 | `consent-denied` |"
+    assert row in fresh
+    copy.write_text(fresh.replace(row, "| +33 6 39 98 30 09 | `consent-denied` |"))
+    assert docs.check(copy) == 1
+    assert docs.update(copy) == 0
+    assert copy.read_text(encoding="utf-8") == fresh
+    assert docs.check(copy) == 0
+
+    copy.write_text(fresh.replace("<!-- licences-table:end -->", ""))
+    assert docs.check(copy) == 1
+    assert docs.update(copy) == 1
+
+
+def test_magic_table_covers_the_pack_with_catalogue_labels() -> None:
+    table = docs.magic_table()
+    pack = load_default()
+    for scenario in pack.scenarios:
+        assert f"`{scenario.id}`" in table
+    assert "| +33 6 39 98 30 01 | `consent-denied` | Orange |" in table
+    assert "error 21 — access denied" in table
+    assert "error 16 — operator Nimbus Telecom unreachable" in table
+    assert "| any other mobile | `any-mobile` |" in table
+
+
+# -- the walkthrough, executed ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    """Poll the port (bounded) until the server accepts connections, or fail with its log."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"dqe-mock serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(
+        f"dqe-mock serve did not listen on {port} in {SERVER_START_TIMEOUT}s:\n{log.read_text()}"
+    )
+
+
+@pytest.fixture(scope="module")
+def dqe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real CLI server, as a subprocess on a free port."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "dqe-mock.log"
+    command = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--seed", "1"]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_listening(process, port, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def walkthrough(dqe_url: str) -> list[tuple[Block, list[str]]]:
+    """Run every bash block of the walkthrough in one bash; each block with its output lines."""
+    for tool in ("bash", "curl", "jq"):
+        assert shutil.which(tool), f"{tool} is missing: `bash scripts/test` installs it"
+    blocks = bash_blocks(section(WALKTHROUGH))
+    assert blocks, "the walkthrough has no ```bash blocks"
+    script = "set -euo pipefail\n" + "".join(
+        f"printf '\\n{MARKER}\\n'\n{block.code}" for block in blocks
+    )
+    env = {**os.environ, "DQE": dqe_url, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    done = subprocess.run(
+        ["bash", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WALKTHROUGH_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    outputs = done.stdout.split(f"\n{MARKER}\n")[1:]
+    assert len(outputs) == len(blocks), done.stdout
+    return [
+        (block, [line.strip() for line in out.splitlines() if line.strip()])
+        for block, out in zip(blocks, outputs, strict=True)
+    ]
+
+
+def outputs_under(walkthrough: list[tuple[Block, list[str]]], heading: str) -> list[str]:
+    lines = [line for block, out in walkthrough if block.heading == heading for line in out]
+    assert lines, f"no output under '### {heading}'"
+    return lines
+
+
+def test_walkthrough_prints_what_the_readme_says(
+    walkthrough: list[tuple[Block, list[str]]],
+) -> None:
+    for block, output in walkthrough:
+        assert block.expected(), f"a block under '{block.heading}' shows no expected output"
+        missing = matches_in_order(block.expected(), output)
+        assert not missing, (
+            f"under '### {block.heading}', expected {missing}\nbut the block printed:\n"
+            + "\n".join(output)
+        )
+
+
+def test_walkthrough_flows_end_in_success_with_a_redirect(
+    walkthrough: list[tuple[Block, list[str]]],
+) -> None:
+    (token,) = outputs_under(walkthrough, "Token")
+    assert re.fullmatch(r"TK[0-9a-f]+", token)
+    scores = json.loads(outputs_under(walkthrough, "matching_notp: one call, scores")[-1])
+    assert set(scores) == {"family_name", "gender", "birthdate", "given_name", "address", "email"}
+    for scope in ("numVerify", "formfilling", "matching", "matching,formfilling"):
+        output = outputs_under(walkthrough, scope)
+        redirects = [line for line in output if line.startswith("https://partner.example/")]
+        assert len(redirects) == 1, output
+        assert f"token={token}" in redirects[0]
+        assert redirects[0].endswith("&status=success")
+        first, last = json.loads(output[-3]), json.loads(output[-1])
+        assert first == {"status": "pending", "scope": scope}
+        assert last["status"] == "success"
+        assert last["scope"] == scope
+
+
+def test_walkthrough_reproduces_errors(walkthrough: list[tuple[Block, list[str]]]) -> None:
+    output = outputs_under(walkthrough, "Errors on demand")
+    assert any(line.endswith("&status=error") for line in output), output
+    bodies = [json.loads(re.sub(r"^\d+: ", "", line)) for line in output if "{" in line]
+    assert {"status": "error", "error_type": "access denied", "error_id": "21"} in bodies
+    statuses = [body["status"] for body in bodies if body.get("scope") == "numVerify"]
+    assert statuses == ["pending", "pending", "pending", "success"]
+    assert bodies[-1]["error_id"] == "16"
+
+
+def test_walkthrough_covers_every_scope() -> None:
+    code = "".join(block.code for block in bash_blocks(section(WALKTHROUGH)))
+    for scope in ("matching_notp", "numVerify", "formfilling", "matching"):
+        assert f"-d scope={scope} " in code, scope
+    assert "scope=matching,formfilling" in code
+    assert "$DQE" in code
+
+
+def test_walkthrough_runs_nothing_in_the_background() -> None:
+    # An unquoted & (a url with a query, say) would background a command: set -e never sees
+    # it fail and its output lands anywhere.
+    for block in bash_blocks(section(WALKTHROUGH)):
+        unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "", block.code)
+        code = "\n".join(line for line in unquoted.splitlines() if not line.startswith("#"))
+        assert not re.search(r"(?<!&)&(?!&)", code), block.code
+
+
+def post(opener: urllib.request.OpenerDirector, url: str, **form: str) -> dict[str, Any]:
+    data = urllib.parse.urlencode(form).encode()
+    with opener.open(url, data=data, timeout=10) as response:
+        body: dict[str, Any] = json.loads(response.read())
+        return body
+
+
+def test_magic_table_errors_are_what_the_server_answers(dqe_url: str) -> None:
+    """Each error the table promises for a number is the first error the server gives it."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    licence = {"licence": "100001"}
+    token = post(
+        opener,
+        f"{dqe_url}/ACCESS_TOKEN/",
+        client_secret="demo-secret",
+        grant_type="client_idmobile",
+        **licence,
+    )["access_token"]
+    pack = load_default()
+    checked = set()
+    for scenario in pack.scenarios:
+        errors = [e for e, condition in docs.scenario_errors(scenario, pack) if not condition]
+        if not errors or not scenario.match.numbers or errors[0] == docs.ABANDON_ERROR:
+            continue
+        number = min(scenario.match.numbers)
+        form = {**licence, "token": token, "mode": "2", "name": "Acme", "scope": "formfilling"}
+        answer = post(opener, f"{dqe_url}/IDMOBILE/", number=number, **form)
+        if answer["status"] == "success":
+            with opener.open(answer["url"], data=b"", timeout=10):  # the consent form, empty
+                pass
+            for _poll in range(20):
+                answer = post(
+                    opener, f"{dqe_url}/GET/", token=token, scope="formfilling", **licence
+                )
+                if answer["status"] != "pending":
+                    break
+        assert answer.get("error_id") == errors[0], (scenario.id, answer)
+        checked.add(scenario.id)
+    assert {
+        "idmobile-error-10",
+        "get-error-99",
+        "consent-denied",
+        "operator-unreachable",
+    } <= checked
+
+
+# -- quick start --------------------------------------------------------------------------------
+
+
+def test_quick_start_gives_the_two_commands_and_the_cli_defaults() -> None:
+    quick = section("Quick start")
+    commands = [block.code.strip() for block in bash_blocks(quick)]
+    assert "pip install . && dqe-mock serve" in commands
+    assert "bash scripts/test" in commands
+    defaults = cli._parser().parse_args(["serve"])
+    assert f"http://{defaults.host}:{defaults.port}" in quick
+    assert "exec bash scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["dqe-mock"] == "mockserver.cli:main"
+
+
+# -- the example scenario file ------------------------------------------------------------------
+
+
+def test_example_scenario_file_loads_over_the_pack() -> None:
+    pack = load_all([EXAMPLE])
+    ids = {s.id for s in pack.scenarios}
+    assert {"shop-customer", "shop-slow-operator", "shop-denied", "shop-garbage"} <= ids
+    assert "orange-happy" in ids
+    assert pack.licences["200001"].token_ttl == 60
+    customer = pack.scenario("shop-customer")
+    assert customer is not None
+    assert customer.outcome_for("numVerify").numverify is False
+    assert customer.outcome_for("numVerify").consent.otp == "4321"
+    assert customer.outcome_for("formfilling").pending.polls == 0
+    assert customer.outcome_for("matching").pending.polls == 2
+    assert pack.find("+33639987150", "+33639987150", "100001", "numVerify") is not None
+    faults = {f.id: f for f in pack.faults}
+    assert faults["shop-slow-token"].kind == "latency"
+    assert faults["shop-customer/flaky-get"].first == 1
+    assert cli.main(["validate", str(EXAMPLE)]) == 0
+
+
+# -- Docker -------------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    found = []
+    for line in joined.splitlines():
+        if line.strip():
+            word, _, rest = line.strip().partition(" ")
+            found.append((word.upper(), rest.strip()))
+    return found
+
+
+def exec_form(instruction: str, value: str) -> list[str]:
+    try:
+        argv = json.loads(value)
+    except ValueError:
+        pytest.fail(
+            f"{instruction} {value} is not in exec form: signals would not reach the server"
+        )
+    assert isinstance(argv, list)
+    assert all(isinstance(arg, str) for arg in argv)
+    return argv
+
+
+def parse_serve(argv: list[str]) -> argparse.Namespace:
+    assert argv[0] == "dqe-mock", argv
+    try:
+        return cli._parser().parse_args(argv[1:])
+    except SystemExit:
+        pytest.fail(f"`{shlex.join(argv)}` is rejected by the dqe-mock CLI")
+
+
+def test_dockerfile_runs_a_command_the_cli_accepts() -> None:
+    instructions = dockerfile_instructions()
+    values = dict(instructions)
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert "pip install --no-cache-dir ." in values["RUN"]
+    entrypoint = exec_form("ENTRYPOINT", values.get("ENTRYPOINT", "[]"))
+    command = exec_form("CMD", values.get("CMD", "[]"))
+    args = parse_serve(entrypoint + command)
+    assert args.command == "serve"
+    assert args.host == "0.0.0.0"
+    assert values["EXPOSE"] == str(args.port) == "8080"
+
+    runs = re.findall(r"^docker run (.*)$", README.read_text(encoding="utf-8"), re.M)
+    assert runs, "the README shows no `docker run`"
+    for run in runs:
+        words = shlex.split(run)
+        extra = words[words.index("dqe-mock") + 1 :]
+        args = parse_serve(entrypoint + (extra or command))
+        assert args.host == "0.0.0.0"
+
+
+def test_dockerignore_keeps_the_build_context_small_but_complete() -> None:
+    ignored = {
+        line.strip().strip("/")
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".venv", ".git"} <= ignored
+    needed = {"mockserver", "schemas", "scenarios", "pyproject.toml", "README.md"}
+    assert not needed & ignored

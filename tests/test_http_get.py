@@ -1,0 +1,547 @@
+"""/GET/ over HTTP: pending, consent, results, consent failures, polling, redirects, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+
+from mockserver.contract.errors import OPERATOR_PLACEHOLDER, catalogue
+from mockserver.domain.service import MockState
+from mockserver.testing.client import DqeClient, Reply, user_infos
+
+METHODS = ["GET", "POST"]
+CONSENT_SCOPES = ["numVerify", "formfilling", "matching", "matching,formfilling"]
+ORANGE = "+33639980001"
+DENY = "+33639983001"
+WRONG_OTP = "+33639983002"
+ABANDON = "+33639983003"
+OPERATOR_FAILURE = "+33639983004"
+AUTO = "+33639983005"
+NUMVERIFY_FALSE = "+33639985001"
+PENDING_30_SECONDS = "+33639984030"
+PARTNER = "https://partner.example/cb"
+# The keys the formfilling page documents, with the keys of its address object.
+FORMFILLING_KEYS = {
+    "phone_number",
+    "family_name",
+    "name",
+    "locale",
+    "gender",
+    "updated_at",
+    "birthdate",
+    "birthplace",
+    "given_name",
+    "address",
+    "email",
+    "email_domain",
+    "email_account",
+    "subscriber_msisdn",
+    "sub",
+}
+ADDRESS_KEYS = {"country", "postal_code", "formatted", "street_address", "number", "locality"}
+SCORE_KEYS = {"family_name", "gender", "birthdate", "given_name", "address", "email"}
+ADDRESS_SCORE_KEYS = {"country", "postal_code", "street_address", "locality"}
+
+
+def subscriber(state: MockState, number: str, scope: str = "formfilling") -> Mapping[str, Any]:
+    scenario = state.scenarios.find(number, number, "100001", scope)
+    assert scenario is not None
+    return scenario.subscriber
+
+
+def infos_of(record: Mapping[str, Any], phone: str) -> str:
+    """user_infos that say exactly what the operator's record says."""
+    address = record.get("address", {})
+    return user_infos(
+        street_address=address.get("street_address", ""),
+        postal_code=address.get("postal_code", ""),
+        locality=address.get("locality", ""),
+        country=address.get("country", ""),
+        birthdate=record.get("birthdate", ""),
+        email=record.get("email", ""),
+        lastname=record.get("family_name", ""),
+        maiden_name=record.get("maiden_name", ""),
+        gender=record.get("gender", ""),
+        firstname=record.get("given_name", ""),
+        phone=phone,
+        number=address.get("number", ""),
+    )
+
+
+async def start(
+    dqe: DqeClient,
+    state: MockState,
+    number: str,
+    scope: str,
+    method: str = "GET",
+    **extra: str,
+) -> tuple[str, str]:
+    """A token and a successful /IDMOBILE/ consent answer: (token, url)."""
+    token = await dqe.token()
+    if "matching" in scope and "user_infos" not in extra:
+        extra["user_infos"] = infos_of(subscriber(state, number, scope), number)
+    reply = await dqe.idmobile(token, number, scope, method, **extra)
+    assert reply.status == 200
+    assert reply.violations == []
+    assert reply.body["status"] == "success", reply.body
+    return token, reply.body["url"]
+
+
+def assert_ok(reply: Reply) -> None:
+    assert reply.status == 200
+    assert reply.content_type == "application/json"
+    assert reply.violations == []
+
+
+def assert_pending(reply: Reply, scope: str) -> None:
+    assert_ok(reply)
+    assert reply.body == {"status": "pending", "scope": scope}
+
+
+def assert_success(reply: Reply, scope: str) -> None:
+    assert_ok(reply)
+    assert reply.body["status"] == "success", reply.body
+    assert reply.body["scope"] == scope
+
+
+def assert_error(
+    reply: Reply, error_id: str, scope: str | None = None, operator: str | None = None
+) -> None:
+    entry = catalogue().get(error_id)
+    assert reply.status != 500
+    assert reply.status == entry.http_status
+    assert reply.content_type == "application/json"
+    assert reply.violations == []
+    assert reply.body == {
+        "status": "error",
+        "error_id": error_id,
+        "error_type": entry.label_for(scope, operator),
+    }
+
+
+def assert_all_ones(scores: Mapping[str, Any]) -> None:
+    assert set(scores) == SCORE_KEYS
+    assert set(scores["address"]) == ADDRESS_SCORE_KEYS
+    assert all(scores[k] == 1.0 for k in SCORE_KEYS - {"address"}), scores
+    assert all(v == 1.0 for v in scores["address"].values()), scores
+
+
+def query_of(location: str) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(location).query, keep_blank_values=True, strict_parsing=True)
+
+
+# --- pending, consent, success ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("scope", CONSENT_SCOPES)
+async def test_pending_before_consent(
+    dqe: DqeClient, state: MockState, scope: str, method: str
+) -> None:
+    token, _ = await start(dqe, state, ORANGE, scope, method)
+    assert_pending(await dqe.get(token, scope, method), scope)
+    assert_pending(await dqe.get(token, scope, method), scope)
+
+
+async def test_viewing_the_consent_page_changes_nothing(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "numVerify")
+    async with dqe.session.get(url, allow_redirects=False) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+    assert_pending(await dqe.get(token, "numVerify"), "numVerify")
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_numverify_true(dqe: DqeClient, state: MockState, method: str) -> None:
+    token, url = await start(dqe, state, ORANGE, "numVerify", method)
+    status, location, _ = await dqe.visit(url)
+    assert (status, location) == (200, None)
+    reply = await dqe.get(token, "numVerify", method)
+    assert_success(reply, "numVerify")
+    assert reply.body == {"status": "success", "scope": "numVerify", "numVerify": True}
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_numverify_false(dqe: DqeClient, state: MockState, method: str) -> None:
+    token, url = await start(dqe, state, NUMVERIFY_FALSE, "numVerify", method)
+    await dqe.visit(url)
+    reply = await dqe.get(token, "numVerify", method)
+    assert_success(reply, "numVerify")
+    assert reply.body["numVerify"] is False
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("number", ["+33639980001", "+33639980002", "+33639980003", "+33639980004"])
+async def test_formfilling_every_documented_key(
+    dqe: DqeClient, state: MockState, method: str, number: str
+) -> None:
+    token, url = await start(dqe, state, number, "formfilling", method, code_name="C-42")
+    await dqe.visit(url)
+    reply = await dqe.get(token, "formfilling", method)
+    assert_success(reply, "formfilling")
+    assert reply.body["code_name"] == "C-42"
+    data = reply.body["formfilling"]
+    assert set(data) == FORMFILLING_KEYS
+    assert set(data["address"]) == ADDRESS_KEYS
+    record = subscriber(state, number)
+    assert data["family_name"] == record["family_name"]
+    assert data["given_name"] == record["given_name"]
+    assert data["birthdate"] == record["birthdate"]
+    assert data["email"] == record["email"]
+    account, _, domain = record["email"].partition("@")
+    assert (data["email_account"], data["email_domain"]) == (account, domain)
+    assert data["address"]["postal_code"] == record["address"]["postal_code"]
+    assert data["address"]["locality"] == record["address"]["locality"]
+    assert data["phone_number"] == "0" + number.removeprefix("+33")
+    assert len(data["phone_number"]) == 10
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_matching_scores(dqe: DqeClient, state: MockState, method: str) -> None:
+    token, url = await start(dqe, state, ORANGE, "matching", method)
+    await dqe.visit(url)
+    reply = await dqe.get(token, "matching", method)
+    assert_success(reply, "matching")
+    assert "formfilling" not in reply.body
+    assert_all_ones(reply.body["matching"])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("get_scope", ["matching,formfilling", "formfilling,matching"])
+async def test_combined_scope(
+    dqe: DqeClient, state: MockState, method: str, get_scope: str
+) -> None:
+    token, url = await start(dqe, state, ORANGE, "matching,formfilling", method)
+    await dqe.visit(url)
+    reply = await dqe.get(token, get_scope, method)
+    assert_success(reply, "matching,formfilling")
+    assert_all_ones(reply.body["matching"])
+    assert set(reply.body["formfilling"]) == FORMFILLING_KEYS
+    assert reply.body["formfilling"]["family_name"] == subscriber(state, ORANGE)["family_name"]
+
+
+async def test_combined_scope_pending_in_other_order(dqe: DqeClient, state: MockState) -> None:
+    token, _ = await start(dqe, state, ORANGE, "matching,formfilling")
+    reply = await dqe.get(token, "formfilling,matching")
+    assert_ok(reply)
+    assert reply.body["status"] == "pending"
+
+
+async def test_get_with_lowercase_licence(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "numVerify")
+    await dqe.visit(url)
+    reply = await dqe.call("GET", {"token": token, "licence": "100001", "scope": "numVerify"})
+    assert_success(reply, "numVerify")
+    assert reply.body["numVerify"] is True
+
+
+# --- consent behaviours of the pack (+33 6 39 98 30 0x) ----------------------------------
+
+
+@pytest.mark.parametrize("scope", CONSENT_SCOPES)
+async def test_consent_denied(dqe: DqeClient, state: MockState, scope: str) -> None:
+    token, url = await start(dqe, state, DENY, scope, redirect_uri=PARTNER)
+    status, location, _ = await dqe.visit(url)
+    assert status == 302
+    assert location is not None
+    assert dict(query_of(location))["status"] == "error"
+    assert_error(await dqe.get(token, scope), "21", scope, "Orange")
+
+
+@pytest.mark.parametrize("scope", CONSENT_SCOPES)
+async def test_consent_wrong_otp(dqe: DqeClient, state: MockState, scope: str) -> None:
+    token, url = await start(dqe, state, WRONG_OTP, scope)
+    await dqe.visit(url)
+    reply = await dqe.get(token, scope)
+    assert_error(reply, "20", scope, "Orange")
+
+
+async def test_wrong_otp_numverify_label(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, WRONG_OTP, "numVerify")
+    await dqe.visit(url)
+    reply = await dqe.get(token, "numVerify")
+    entry = catalogue().get("20")
+    assert reply.body["error_type"] == entry.labels_by_scope["numVerify"]
+    assert reply.body["error_type"] != entry.label
+
+
+@pytest.mark.parametrize("scope", CONSENT_SCOPES)
+async def test_consent_operator_failure(dqe: DqeClient, state: MockState, scope: str) -> None:
+    token, url = await start(dqe, state, OPERATOR_FAILURE, scope)
+    await dqe.visit(url)
+    assert_error(await dqe.get(token, scope), "18", scope, "Orange")
+
+
+async def test_consent_error_is_final(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, DENY, "formfilling")
+    await dqe.visit(url)
+    assert_error(await dqe.get(token, "formfilling"), "21", "formfilling")
+    assert_error(await dqe.get(token, "formfilling", "POST"), "21", "formfilling")
+
+
+@pytest.mark.parametrize("scope", CONSENT_SCOPES)
+async def test_consent_abandoned(dqe: DqeClient, state: MockState, scope: str) -> None:
+    issued = await dqe.call(
+        "ACCESS_TOKEN",
+        {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"},
+    )
+    token, ttl = issued.body["access_token"], int(issued.body["expires_in"])
+    extra = {"redirect_uri": PARTNER}
+    if "matching" in scope:
+        extra["user_infos"] = infos_of(subscriber(state, ABANDON, scope), ABANDON)
+    started = await dqe.idmobile(token, ABANDON, scope, **extra)
+    assert started.violations == []
+    status, location, _ = await dqe.visit(started.body["url"])
+    assert status == 200
+    assert location is None
+    assert_pending(await dqe.get(token, scope), scope)
+    state.clock.advance(ttl - 1)
+    assert_pending(await dqe.get(token, scope), scope)
+    state.clock.advance(2)
+    assert_error(await dqe.get(token, scope), "30", scope)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("scope", CONSENT_SCOPES)
+async def test_auto_consent(dqe: DqeClient, state: MockState, scope: str, method: str) -> None:
+    token, _ = await start(dqe, state, AUTO, scope, method)
+    reply = await dqe.get(token, scope, method)
+    assert_success(reply, scope)
+
+
+async def test_explicit_deny_on_happy_number(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "numVerify", redirect_uri=PARTNER)
+    status, location, _ = await dqe.visit(url, decision="deny")
+    assert status == 302
+    assert location is not None
+    assert dict(query_of(location))["status"] == "error"
+    assert_error(await dqe.get(token, "numVerify"), "21", "numVerify")
+
+
+async def test_wrong_codes_until_attempts_run_out(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "formfilling")
+    for _ in range(2):
+        status, location, _ = await dqe.visit(url, decision="approve", otp="000000")
+        assert (status, location) == (200, None)
+        assert_pending(await dqe.get(token, "formfilling"), "formfilling")
+    await dqe.visit(url, decision="approve", otp="000000")
+    assert_error(await dqe.get(token, "formfilling"), "20", "formfilling", "Orange")
+
+
+async def test_right_code_after_a_wrong_one(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "formfilling")
+    await dqe.visit(url, decision="approve", otp="000000")
+    assert_pending(await dqe.get(token, "formfilling"), "formfilling")
+    await dqe.visit(url, decision="approve", otp="123456")
+    assert_success(await dqe.get(token, "formfilling"), "formfilling")
+
+
+# --- pending after consent (+33 6 39 98 40 xx) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "polls"), [("+33639984001", 1), ("+33639984003", 3), ("+33639984010", 10)]
+)
+async def test_pending_polls(dqe: DqeClient, state: MockState, number: str, polls: int) -> None:
+    token, _ = await start(dqe, state, number, "formfilling")
+    for _ in range(polls):
+        assert_pending(await dqe.get(token, "formfilling"), "formfilling")
+    first = await dqe.get(token, "formfilling")
+    assert_success(first, "formfilling")
+    again = await dqe.get(token, "formfilling", "POST")
+    assert_success(again, "formfilling")
+    assert again.body == first.body
+
+
+async def test_pending_30_seconds(dqe: DqeClient, state: MockState) -> None:
+    token, _ = await start(dqe, state, PENDING_30_SECONDS, "numVerify")
+    assert_pending(await dqe.get(token, "numVerify"), "numVerify")
+    state.clock.advance(29)
+    assert_pending(await dqe.get(token, "numVerify"), "numVerify")
+    state.clock.advance(1)
+    assert_success(await dqe.get(token, "numVerify"), "numVerify")
+    assert_success(await dqe.get(token, "numVerify"), "numVerify")
+
+
+# --- /GET/ errors -------------------------------------------------------------------------
+
+
+async def test_scope_mismatch(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "formfilling")
+    await dqe.visit(url)
+    assert_error(await dqe.get(token, "numVerify"), "04", "numVerify")
+    assert_error(await dqe.get(token, "matching"), "04", "matching")
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_unknown_token(dqe: DqeClient, method: str) -> None:
+    assert_error(await dqe.get("TK-never-issued", "numVerify", method), "30", "numVerify")
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_token_without_idmobile(dqe: DqeClient, method: str) -> None:
+    token = await dqe.token()
+    assert_error(await dqe.get(token, "formfilling", method), "30", "formfilling")
+
+
+async def test_token_of_another_licence(dqe: DqeClient, state: MockState) -> None:
+    token, _ = await start(dqe, state, ORANGE, "numVerify")
+    other = await dqe.token(licence="100002")
+    assert_error(await dqe.get(token, "numVerify", licence="100002"), "30", "numVerify")
+    assert_error(await dqe.get(other, "numVerify"), "30", "numVerify")
+
+
+async def test_unknown_licence(dqe: DqeClient, state: MockState) -> None:
+    token, _ = await start(dqe, state, ORANGE, "numVerify")
+    assert_error(await dqe.get(token, "numVerify", licence="999999"), "02", "numVerify")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    ("error_id", "params"),
+    [
+        pytest.param("01", {"Licence": "100001", "scope": "numVerify"}, id="01-token-missing"),
+        pytest.param("01", {"token": "", "Licence": "100001", "scope": "numVerify"}, id="01-empty"),
+        pytest.param("01", {"token": "{token}", "scope": "numVerify"}, id="01-licence-missing"),
+        pytest.param(
+            "01", {"token": "{token}", "Licence": "", "scope": "numVerify"}, id="01-licence-empty"
+        ),
+        pytest.param("01", {"token": "{token}", "Licence": "100001"}, id="01-scope-missing"),
+        pytest.param(
+            "04",
+            {"token": "{token}", "Licence": "100001", "scope": "matching_notp"},
+            id="04-matching_notp",
+        ),
+        pytest.param(
+            "04", {"token": "{token}", "Licence": "100001", "scope": "bogus"}, id="04-unknown"
+        ),
+    ],
+)
+async def test_get_validation(
+    dqe: DqeClient, state: MockState, method: str, error_id: str, params: dict[str, str]
+) -> None:
+    token, _ = await start(dqe, state, ORANGE, "numVerify")
+    sent = {k: v.replace("{token}", token) for k, v in params.items()}
+    reply = await dqe.call("GET", sent, method)
+    assert_error(reply, error_id, sent.get("scope"))
+
+
+# --- business errors of the default pack: +33 6 39 98 20 NN -------------------------------
+
+
+def _get_pack_cases() -> list[Any]:
+    cases = []
+    for error_id in catalogue().ids_for("GET"):
+        entry = catalogue().get(error_id)
+        for scope in CONSENT_SCOPES:
+            if entry.allowed("GET", scope):
+                cases.append(pytest.param(error_id, scope, id=f"{error_id}-{scope}"))
+    return cases
+
+
+@pytest.mark.parametrize(("error_id", "scope"), _get_pack_cases())
+async def test_pack_get_error(dqe: DqeClient, state: MockState, error_id: str, scope: str) -> None:
+    number = f"+336399820{error_id}"
+    token, url = await start(dqe, state, number, scope)
+    status, _, _ = await dqe.visit(url)
+    assert status == 200
+    reply = await dqe.get(token, scope)
+    assert_error(reply, error_id, scope, "Orange")
+    if OPERATOR_PLACEHOLDER in catalogue().get(error_id).label:
+        assert "Orange" in reply.body["error_type"]
+    again = await dqe.get(token, scope, "POST")
+    assert again.body == reply.body
+
+
+def test_get_pack_cases_cover_the_catalogue() -> None:
+    ids = {p.values[0] for p in _get_pack_cases()}
+    assert ids == set(catalogue().ids_for("GET"))
+    assert {"18", "20", "21", "99"} <= ids
+
+
+# --- redirects ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_redirect_keeps_the_partner_query(
+    dqe: DqeClient, state: MockState, method: str
+) -> None:
+    redirect = f"{PARTNER}?order=42&lang=fr"
+    token, url = await start(dqe, state, ORANGE, "formfilling", method, redirect_uri=redirect)
+    status, location, _ = await dqe.visit(url)
+    assert status == 302
+    assert location is not None
+    parts = urlsplit(location)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "partner.example", "/cb")
+    assert query_of(location) == [
+        ("order", "42"),
+        ("lang", "fr"),
+        ("token", token),
+        ("status", "success"),
+    ]
+
+
+async def test_redirect_values_needing_encoding(dqe: DqeClient, state: MockState) -> None:
+    partner_query = [("note", "a b&c"), ("order", "42"), ("city", "Besançon=25")]
+    redirect = f"{PARTNER}?{urlencode(partner_query)}"
+    token, url = await start(dqe, state, ORANGE, "numVerify", redirect_uri=redirect)
+    status, location, _ = await dqe.visit(url)
+    assert status == 302
+    assert location is not None
+    assert " " not in location
+    assert query_of(location) == [*partner_query, ("token", token), ("status", "success")]
+
+
+async def test_redirect_without_query(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "numVerify", redirect_uri=PARTNER)
+    status, location, _ = await dqe.visit(url)
+    assert status == 302
+    assert location is not None
+    assert urlsplit(location).path == "/cb"
+    assert query_of(location) == [("token", token), ("status", "success")]
+
+
+async def test_redirect_keeps_the_fragment(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(
+        dqe, state, ORANGE, "numVerify", redirect_uri=f"{PARTNER}?order=42#done"
+    )
+    _, location, _ = await dqe.visit(url)
+    assert location is not None
+    parts = urlsplit(location)
+    assert parts.fragment == "done"
+    assert query_of(location) == [("order", "42"), ("token", token), ("status", "success")]
+
+
+async def test_redirect_status_error_on_deny(dqe: DqeClient, state: MockState) -> None:
+    redirect = f"{PARTNER}?order=42"
+    token, url = await start(dqe, state, DENY, "formfilling", redirect_uri=redirect)
+    status, location, _ = await dqe.visit(url)
+    assert status == 302
+    assert location is not None
+    assert query_of(location) == [("order", "42"), ("token", token), ("status", "error")]
+
+
+async def test_no_redirect_uri_shows_confirmation_page(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "formfilling")
+    response = await dqe.session.post(url, allow_redirects=False)
+    async with response:
+        assert response.status == 200
+        assert "Location" not in response.headers
+        assert response.content_type == "text/html"
+        text = await response.text()
+    assert "<html" in text.lower()
+    assert "Orange" in text
+    assert_success(await dqe.get(token, "formfilling"), "formfilling")
+
+
+async def test_second_visit_redirects_again(dqe: DqeClient, state: MockState) -> None:
+    token, url = await start(dqe, state, ORANGE, "numVerify", redirect_uri=PARTNER)
+    first = await dqe.visit(url)
+    second = await dqe.visit(url, decision="deny")
+    assert first[:2] == second[:2]
+    assert second[1] is not None
+    assert dict(query_of(second[1]))["status"] == "success"
+    assert_success(await dqe.get(token, "numVerify"), "numVerify")

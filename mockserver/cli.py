@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-limit", type=int, default=1000, help="journal entries kept (1000)"
     )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="record what is accepted leniently (Licence spelling, JSON bodies, "
+        "undocumented parameters) as client conformance violations in the journal",
+    )
     serve.add_argument("--log-level", default="INFO")
 
     validate = commands.add_parser("validate", help="check scenario files and exit")
@@ -86,6 +92,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         admin_token=args.admin_token,
         watch=not args.no_watch,
         journal_limit=args.journal_limit,
+        strict=args.strict,
     )
 
 

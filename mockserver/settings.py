@@ -27,3 +27,4 @@ class Settings:
     journal_limit: int = 1000
     admin_token: str | None = None
     watch: bool = False
+    strict: bool = False

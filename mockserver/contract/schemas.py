@@ -42,6 +42,10 @@ class Violation:
         tail = f" [error {self.error_id}]" if self.error_id else ""
         return f"{where}: {self.message} (rule: {self.rule}){tail}"
 
+    def explain(self) -> str:
+        """The sentence, with the documentation page that requires the rule."""
+        return f"{self} — see {self.doc}" if self.doc else str(self)
+
 
 @dataclass(frozen=True)
 class ViolationSet:

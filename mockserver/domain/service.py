@@ -100,7 +100,7 @@ def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = dict(raw)
     text = params.get("user_infos")
     if isinstance(text, str) and text.strip():
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             params["user_infos"] = json.loads(text)
     return params
 
@@ -137,7 +137,7 @@ class IdMobile:
     def _validate(self, endpoint: str, params: Mapping[str, Any], call: Call) -> None:
         violations = contract().validate_request(endpoint, params)
         call.settle(licence_of(params))
-        call.request_violations = tuple(str(v) for v in violations.violations)
+        call.request_violations += tuple(v.explain() for v in violations.violations)
         error_id = violations.error_id
         if error_id is not None:
             scope = params.get("scope")

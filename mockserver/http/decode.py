@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("dqe_mock.http")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -24,26 +25,52 @@ async def decode(request: web.Request) -> dict[str, str]:
     return params
 
 
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The text fields of a form body; DecodeError for anything unreadable."""
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise too_large(exc) from exc
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"the form body is not UTF-8: {exc.reason}") from exc
+    except LookupError as exc:
+        raise DecodeError(f"the form body's charset is unknown: {exc}") from exc
+    except (ValueError, HttpProcessingError, AssertionError) as exc:
+        # aiohttp's multipart reader raises InvalidHeader (HttpProcessingError) or an
+        # AssertionError on broken boundaries.
+        raise DecodeError(f"the form body cannot be parsed: {exc}") from exc
+    return _first_values((k, v) for k, v in form.items() if isinstance(v, str))
+
+
+def too_large(exc: web.HTTPRequestEntityTooLarge) -> web.HTTPRequestEntityTooLarge:
+    """The 413 with a JSON body that says what the limit is."""
+    message = f"request body too large: {exc.text or 'over the limit'} (see --max-body)"
+    body = json.dumps({"error": "request_too_large", "error_description": message})
+    return web.HTTPRequestEntityTooLarge(
+        max_size=0, actual_size=0, text=body, content_type="application/json"
+    )
+
+
 async def _body(request: web.Request) -> dict[str, str]:
     ctype = request.content_type
     if ctype in FORM_TYPES:
-        try:
-            form = await request.post()
-        except UnicodeDecodeError as exc:
-            raise DecodeError(f"the form body is not UTF-8: {exc.reason}") from exc
-        except ValueError as exc:
-            raise DecodeError(f"the form body cannot be parsed: {exc}") from exc
-        return _first_values((k, v) for k, v in form.items() if isinstance(v, str))
+        return await read_form(request)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise too_large(exc) from exc
     if ctype == "application/json":
         # Not documented, but some clients send JSON: accept an object of scalars.
         try:
-            data = json.loads(await request.text())
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = json.loads(raw.decode(request.charset or "utf-8"))
+        except (ValueError, UnicodeDecodeError, LookupError, RecursionError) as exc:
             raise DecodeError(f"the JSON body does not parse: {exc}") from exc
         if not isinstance(data, dict):
             raise DecodeError("the JSON body is not an object")
-        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-    raw = await request.read()
+        try:
+            return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+        except RecursionError as exc:
+            raise DecodeError("the JSON body is nested too deeply") from exc
     if not raw.strip():
         return {}
     raise DecodeError(f"unsupported Content-Type {ctype!r}: send application/x-www-form-urlencoded")

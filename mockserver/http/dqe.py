@@ -7,21 +7,37 @@ from typing import Any
 
 from aiohttp import web
 
+from mockserver.contract.conformance import strict_notes
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
 from mockserver.domain.sessions import Session
-from mockserver.http.decode import DecodeError, decode
+from mockserver.http.decode import FORM_TYPES, DecodeError, decode
 from mockserver.http.keys import SERVICE, SETTINGS, call_of
 from mockserver.http.operator import consent_url
 
 log = logging.getLogger("dqe_mock.http")
 
 
-async def _params(request: web.Request, decode_error: str) -> dict[str, str]:
+async def _params(request: web.Request, endpoint: str) -> dict[str, str]:
+    decode_error = "invalid_request" if endpoint == "ACCESS_TOKEN" else "01"
     try:
-        return await decode(request)
+        params = await decode(request)
     except DecodeError as exc:
         raise DqeError(decode_error, reason=str(exc)) from exc
+    if request.app[SETTINGS].strict:
+        call_of(request).request_violations += tuple(await _strict_notes(request, endpoint, params))
+    return params
+
+
+async def _strict_notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[str]:
+    """What the mock accepted leniently but a real server may not (strict mode)."""
+    sources = [request.query]
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        sources.append(await request.post())  # type: ignore[arg-type]
+    repeated = [k for source in sources for k in set(source) if len(source.getall(k)) > 1]
+    query_keys = list(request.query) if request.method == "POST" else []
+    content_type = request.content_type if request.body_exists else ""
+    return strict_notes(endpoint, request.method, content_type, params, query_keys, repeated)
 
 
 def _answer(request: web.Request, schema: str, body: dict[str, Any]) -> web.Response:
@@ -33,14 +49,14 @@ def _answer(request: web.Request, schema: str, body: dict[str, Any]) -> web.Resp
 
 async def access_token(request: web.Request) -> web.Response:
     """/ACCESS_TOKEN/"""
-    params = await _params(request, "invalid_request")
+    params = await _params(request, "ACCESS_TOKEN")
     body = request.app[SERVICE].issue_token(params, call_of(request))
     return _answer(request, "access_token", body)
 
 
 async def idmobile(request: web.Request) -> web.Response:
     """/IDMOBILE/"""
-    params = await _params(request, "01")
+    params = await _params(request, "IDMOBILE")
 
     def url_for(session: Session) -> str:
         return consent_url(request, session)
@@ -51,5 +67,5 @@ async def idmobile(request: web.Request) -> web.Response:
 
 async def get_result(request: web.Request) -> web.Response:
     """/GET/"""
-    params = await _params(request, "01")
+    params = await _params(request, "GET")
     return _answer(request, "get", request.app[SERVICE].retrieve(params, call_of(request)))

@@ -33,11 +33,18 @@ class ScenarioRegistry:
         self.last_reload = ReloadReport(True, 0)
 
     def view(self, namespace: str) -> ScenarioSet:
-        """What requests of `namespace` are matched against: its runtime layer over the base."""
+        """What requests of `namespace` are matched against.
+
+        The files, then the default namespace's runtime layer (what was added without naming
+        a namespace applies to everyone), then the namespace's own layer on top.
+        """
         cached = self._views.get(namespace)
         if cached is None:
-            layer = self._runtime.get(namespace)
-            cached = self.base.layered(layer) if layer else self.base
+            cached = self.base
+            for name in dict.fromkeys((DEFAULT_NAMESPACE, namespace)):
+                layer = self._runtime.get(name)
+                if layer is not None:
+                    cached = cached.layered(layer)
             self._views[namespace] = cached
         return cached
 

@@ -1,0 +1,98 @@
+"""Which scopes, outcomes and error ids a client's tests exercised, and which they never did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.contract.errors import catalogue, split_scope
+from mockserver.contract.schemas import contract
+
+ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
+
+
+def documented_scopes() -> list[str]:
+    """Every single scope, read from the schemas."""
+    scopes: list[str] = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
+    return list(scopes)
+
+
+def outcome_of(entry: Mapping[str, Any]) -> str:
+    """success, consent, pending, or the error id, of one journal entry."""
+    if entry.get("error_id"):
+        return str(entry["error_id"])
+    body = entry.get("response")
+    if isinstance(body, dict):
+        if body.get("status") == "pending":
+            return "pending"
+        if "url" in body:
+            return "consent"
+    return "success"
+
+
+@dataclass
+class Coverage:
+    """Accumulates journal entries across a whole test session."""
+
+    seen: dict[str, dict[str, set[str]]] = field(default_factory=lambda: {e: {} for e in ENDPOINTS})
+
+    def add(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Count each documented-endpoint entry: endpoint -> scope -> outcomes."""
+        for entry in entries:
+            endpoint = entry.get("endpoint")
+            if endpoint not in self.seen or entry.get("fault"):
+                continue
+            scope = (
+                str((entry.get("params") or {}).get("scope", ""))
+                if endpoint != "ACCESS_TOKEN"
+                else ""
+            )
+            for part in split_scope(scope) or ("",):
+                self.seen[endpoint].setdefault(part, set()).add(outcome_of(entry))
+
+    def as_json(self) -> dict[str, dict[str, list[str]]]:
+        """The raw observations, for shipping from an xdist worker to the controller."""
+        return {e: {s: sorted(o) for s, o in by.items()} for e, by in self.seen.items()}
+
+    def merge(self, data: Mapping[str, Mapping[str, Iterable[str]]]) -> None:
+        """Add another process's observations."""
+        for endpoint, by_scope in data.items():
+            for scope, outcomes in by_scope.items():
+                self.seen.setdefault(endpoint, {}).setdefault(scope, set()).update(outcomes)
+
+    def report(self) -> dict[str, Any]:
+        """Exercised and never-exercised scopes and error ids, per endpoint."""
+        scopes = documented_scopes()
+        used_scopes = sorted(s for s in self.seen["IDMOBILE"] if s in scopes)
+        result: dict[str, Any] = {
+            "scopes": {
+                "exercised": used_scopes,
+                "never": [s for s in scopes if s not in used_scopes],
+            },
+            "endpoints": {},
+        }
+        for endpoint in ENDPOINTS:
+            outcomes = set().union(*self.seen[endpoint].values()) if self.seen[endpoint] else set()
+            possible = catalogue().ids_for(endpoint)
+            result["endpoints"][endpoint] = {
+                "outcomes": sorted(outcomes),
+                "error_ids_exercised": [i for i in possible if i in outcomes],
+                "error_ids_never": [i for i in possible if i not in outcomes],
+                "by_scope": {s: sorted(o) for s, o in sorted(self.seen[endpoint].items())},
+            }
+        return result
+
+    def lines(self) -> list[str]:
+        """A short human summary for the terminal."""
+        report = self.report()
+        lines = [
+            f"scopes exercised: {', '.join(report['scopes']['exercised']) or 'none'}",
+            f"scopes never exercised: {', '.join(report['scopes']['never']) or 'none'}",
+        ]
+        for endpoint, data in report["endpoints"].items():
+            lines.append(
+                f"/{endpoint}/: outcomes {', '.join(data['outcomes']) or 'none'}; "
+                f"error ids never exercised: {', '.join(data['error_ids_never']) or 'none'}"
+            )
+        return lines

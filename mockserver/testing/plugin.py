@@ -1,0 +1,136 @@
+"""pytest plugin: the `dqe_mock` fixture, client-conformance failures and a coverage report.
+
+- `dqe_mock_server` (session): one strict dqe-mock on 127.0.0.1, a free port.
+- `dqe_mock` (function): that server, reset before the test; at teardown the test fails if the
+  client sent a request that breaks the contract (or an unknown path).
+- `--dqe-mock-report PATH`: write which scopes, outcomes and error ids the tests exercised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver.settings import Settings
+from mockserver.testing.coverage import Coverage
+from mockserver.testing.server import MockServer
+
+COVERAGE = pytest.StashKey[Coverage]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """dqe-mock's options."""
+    group = parser.getgroup("dqe-mock")
+    group.addoption(
+        "--dqe-mock-scenarios",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="scenario files or directories layered over the built-in pack",
+    )
+    group.addoption(
+        "--dqe-mock-report",
+        metavar="PATH",
+        help="write a JSON report of the scopes, outcomes and error ids exercised",
+    )
+    group.addoption(
+        "--dqe-mock-lenient",
+        action="store_true",
+        help="do not fail tests whose client requests break the contract",
+    )
+    group.addoption("--dqe-mock-seed", type=int, default=None, help="seed of the mock")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start collecting coverage for this session."""
+    config.stash[COVERAGE] = Coverage()
+
+
+@pytest.fixture(scope="session")
+def dqe_mock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
+    """One strict dqe-mock for the whole session."""
+    paths = tuple(Path(p) for p in pytestconfig.getoption("--dqe-mock-scenarios"))
+    settings = Settings(
+        strict=True, scenario_paths=paths, seed=pytestconfig.getoption("--dqe-mock-seed")
+    )
+    with MockServer(settings) as server:
+        yield server
+
+
+class DqeMock:
+    """What a test gets: the server's url and its controls."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+        self.url = server.base_url
+
+    def add_scenarios(self, document: str | dict[str, Any]) -> Any:
+        """Add scenarios for this test (YAML text or a dict in the scenario file format)."""
+        return self.server.add_scenarios(document)
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Every request the client sent during this test, with the mock's verdict."""
+        return self.server.journal()
+
+    def advance_clock(self, seconds: float, token: str | None = None) -> float:
+        """Move the mock's time forward (token expiry, time-based pending)."""
+        return self.server.advance_clock(seconds, token)
+
+    def violations(self) -> list[str]:
+        """Each request of this test that broke the contract, as `METHOD path: violation`."""
+        return [
+            f"{e['method']} {e['path']}: {v}"
+            for e in self.journal()
+            for v in e["request_violations"]
+        ]
+
+
+@pytest.fixture
+def dqe_mock(dqe_mock_server: MockServer, request: pytest.FixtureRequest) -> Iterator[DqeMock]:
+    """The mock, reset for this test; non-conforming client requests fail it at teardown."""
+    dqe_mock_server.reset()
+    handle = DqeMock(dqe_mock_server)
+    yield handle
+    entries = handle.journal()
+    request.config.stash[COVERAGE].add(entries)
+    problems = [f"{e['method']} {e['path']}: {v}" for e in entries for v in e["request_violations"]]
+    if problems and not request.config.getoption("--dqe-mock-lenient"):
+        listed = "\n  ".join(problems)
+        pytest.fail(
+            f"the client sent requests that break the DQE contract:\n  {listed}", pytrace=False
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under xdist, a worker hands its observations to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    coverage = session.config.stash.get(COVERAGE, None)
+    if workeroutput is not None and coverage is not None:
+        workeroutput["dqe_mock_coverage"] = json.dumps(coverage.as_json())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Under xdist, the controller merges each worker's observations."""
+    data = getattr(node, "workeroutput", {}).get("dqe_mock_coverage")
+    coverage = node.config.stash.get(COVERAGE, None)
+    if data and coverage is not None:
+        coverage.merge(json.loads(data))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print (and write, with --dqe-mock-report) what the tests exercised."""
+    coverage = config.stash.get(COVERAGE, None)
+    if coverage is None or not any(coverage.seen.values()):
+        return
+    terminalreporter.section("dqe-mock coverage")
+    for line in coverage.lines():
+        terminalreporter.write_line(line)
+    target = config.getoption("--dqe-mock-report")
+    if target:
+        Path(target).write_text(json.dumps(coverage.report(), indent=2) + "\n", encoding="utf-8")
+        terminalreporter.write_line(f"report written to {target}")

@@ -398,10 +398,11 @@ class IdMobile:
     ) -> ConsentStep | None:
         """The user's answer on the consent url; None for an unknown session.
 
-        No decision: the scenario's user acts (right code, the scenario's decision).
-        approve with a wrong otp costs an attempt until max_attempts (then wrong_otp); with
-        the right one (or none) it is approve, or operator_failure when the scenario says so.
-        deny, and the other DECISIONS an API client may post, apply as they are.
+        No decision: the scenario's user acts (right code, the scenario's decision); a code
+        sent without a decision is checked when that decision accepts. approve with a wrong
+        otp costs an attempt until max_attempts (then wrong_otp); with the right one (or none)
+        it is approve, or operator_failure when the scenario says so. deny, and the other
+        DECISIONS an API client may post, apply as they are.
         """
         session = self.state.sessions.by_id(session_id)
         if session is None:
@@ -425,7 +426,9 @@ class IdMobile:
         """The decision an answer leads to, or the page again after a wrong or missing code."""
         scripted = session.outcome.consent
         if decision is None:
-            return scripted.decision
+            if otp is None or scripted.decision not in ("approve", "operator_failure"):
+                return scripted.decision
+            decision = "approve"
         if decision != "approve":
             return decision
         if not _asks_for_code(session.scope):

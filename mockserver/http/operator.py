@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from aiohttp import web
 
 from mockserver.domain.service import ConsentStep
 from mockserver.domain.sessions import Session
+from mockserver.http import pages
+from mockserver.http.decode import DecodeError, read_form
 from mockserver.http.keys import SERVICE, SETTINGS
 
 DECISIONS = ("approve", "deny", "wrong_otp", "abandon", "operator_failure")
+
+# The pages run no script and load nothing; they may not be framed; the session id in the url
+# is not sent on to the partner as a Referer.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
 def operator_slug(name: str) -> str:
@@ -28,35 +40,30 @@ def consent_url(request: web.Request, session: Session) -> str:
 async def consent_page(request: web.Request) -> web.StreamResponse:
     """GET: the operator's consent page. Safe: looking at it changes nothing."""
     step = request.app[SERVICE].consent_view(request.match_info["session_id"])
-    if step is None:
-        raise web.HTTPNotFound(text="no such consent request (unknown or reset session)")
-    return web.Response(text=_page(step), content_type="text/html", status=200)
+    return _render(step)
 
 
 async def consent(request: web.Request) -> web.StreamResponse:
     """POST: answer the consent step (decision, otp); with no fields, as the scenario says."""
-    form = await request.post()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        values = await read_form(request)
+    except DecodeError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
     decision = values.get("decision") or None
     if decision is not None and decision not in DECISIONS:
         raise web.HTTPBadRequest(text=f"decision must be one of {', '.join(DECISIONS)}")
     step = request.app[SERVICE].consent(
         request.match_info["session_id"], decision, values.get("otp")
     )
+    if step is not None and step.completed and step.redirect_to:
+        raise web.HTTPFound(step.redirect_to, headers={"Referrer-Policy": "no-referrer"})
+    return _render(step)
+
+
+def _render(step: ConsentStep | None) -> web.Response:
+    """The page: 404 for an unknown session, 410 once the token has expired, else 200."""
     if step is None:
-        raise web.HTTPNotFound(text="no such consent request (unknown or reset session)")
-    if step.redirect_to:
-        raise web.HTTPFound(step.redirect_to)
-    return web.Response(text=_page(step), content_type="text/html", status=200)
-
-
-def _page(step: ConsentStep) -> str:
-    session = step.session
-    e = html.escape
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{e(session.operator)} — consent</title></head><body>"
-        f"<h1>{e(session.operator)}</h1>"
-        f"<p>{e(session.partner)} asked to check the line {e(session.number)}.</p>"
-        f"<p id='message'>{e(step.message)}</p></body></html>"
-    )
+        text, status = pages.not_found_page(), 404
+    else:
+        text, status = pages.consent_page(step), 410 if step.expired else 200
+    return web.Response(text=text, status=status, content_type="text/html", headers=PAGE_HEADERS)

@@ -163,7 +163,15 @@ class ScenarioSet:
             operators={**self.operators, **upper.operators},
             scenarios=(*upper.scenarios, *(s for s in self.scenarios if s.id not in upper_ids)),
             sources=(*self.sources, *upper.sources),
-            faults=(*upper.faults, *(f for f in self.faults if f.id not in upper_faults)),
+            # A scenario replaced by id takes its faults with it.
+            faults=(
+                *upper.faults,
+                *(
+                    f
+                    for f in self.faults
+                    if f.id not in upper_faults and f.scenario not in upper_ids
+                ),
+            ),
         )
 
     def without(self, scenario_ids: Iterable[str]) -> ScenarioSet:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from typing import Any
 
 from aiohttp import web
@@ -37,8 +38,11 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     """With --admin-token, /__admin/ needs `Authorization: Bearer <token>`."""
     expected = request.app[SETTINGS].admin_token
     if expected and request.path.startswith(PREFIX):
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        # The scheme name is case-insensitive (RFC 7235); the token is not.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), expected.encode()
+        ):
             raise _fail(401, "admin token missing or wrong (Authorization: Bearer <token>)")
     return await handler(request)
 
@@ -205,8 +209,13 @@ async def advance_clock(request: web.Request) -> web.Response:
     seconds, token = (
         (data.get("seconds"), data.get("token")) if isinstance(data, dict) else (None, None)
     )
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        raise _fail(400, "seconds must be a number >= 0")
+    if (
+        not isinstance(seconds, int | float)
+        or isinstance(seconds, bool)
+        or not math.isfinite(seconds)
+        or seconds < 0
+    ):
+        raise _fail(400, "seconds must be a finite number >= 0")
     if token is not None and not isinstance(token, str):
         raise _fail(400, "token must be a string")
     now = request.app[STATE].clock.advance(float(seconds), token)

@@ -18,6 +18,7 @@ from mockserver.contract.errors import catalogue
 from mockserver.resources import schemas_dir
 
 ERROR_KEYWORD = "x-dqe-error"
+REQUEST_CACHE_SIZE = 2048
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
 DOC_KEYWORD = "x-dqe-doc"
 REQUEST_SCHEMAS = {
@@ -82,6 +83,7 @@ class Contract:
             for s in self.schemas.values()
         )
         self._validators: dict[str, Draft202012Validator] = {}
+        self._request_cache: dict[tuple[str, str], ViolationSet] = {}
 
     def validator(self, name: str) -> Draft202012Validator:
         """The compiled validator of schema file `name` (path relative to schemas/)."""
@@ -91,7 +93,24 @@ class Contract:
         return self._validators[name]
 
     def validate_request(self, endpoint: str, params: Mapping[str, Any]) -> ViolationSet:
-        """Check decoded request parameters of ACCESS_TOKEN, IDMOBILE or GET."""
+        """Check decoded request parameters of ACCESS_TOKEN, IDMOBILE or GET.
+
+        A pure function of its input, so answers are memoised: clients poll /GET/ with the
+        very same parameters again and again.
+        """
+        try:
+            key = json.dumps(params, sort_keys=True)
+        except (TypeError, ValueError, RecursionError):
+            return self._validate_request(endpoint, params)
+        cached = self._request_cache.get((endpoint, key))
+        if cached is None:
+            cached = self._validate_request(endpoint, params)
+            if len(self._request_cache) >= REQUEST_CACHE_SIZE:
+                self._request_cache.pop(next(iter(self._request_cache)))
+            self._request_cache[(endpoint, key)] = cached
+        return cached
+
+    def _validate_request(self, endpoint: str, params: Mapping[str, Any]) -> ViolationSet:
         name = REQUEST_SCHEMAS[endpoint]
         errors = self.validator(name).iter_errors(params)
         found = (self._violation(name, e) for e in _leaves(errors))

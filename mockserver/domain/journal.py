@@ -6,9 +6,13 @@ import itertools
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
+from mockserver.contract.schemas import contract
+
 SECRET_PARAMS = frozenset({"client_secret"})
+RESPONSE_SCHEMAS = {"ACCESS_TOKEN": "access_token", "IDMOBILE": "idmobile", "GET": "get"}
 DEFAULT_LIMIT = 1000
 
 
@@ -30,7 +34,18 @@ class JournalEntry:
     error_id: str | None = None
     fault: str | None = None
     request_violations: tuple[str, ...] = ()
-    response_violations: tuple[str, ...] = ()
+
+    @cached_property
+    def response_violations(self) -> tuple[str, ...]:
+        """The contract's verdict on the answer, computed when first read (off the hot path)."""
+        if self.endpoint not in RESPONSE_SCHEMAS or self.fault is not None or self.status >= 500:
+            return ()
+        if self.status not in (200, 400) or not isinstance(self.response, dict):
+            return (f"HTTP {self.status} is not a documented answer of /{self.endpoint}/",)
+        schema = RESPONSE_SCHEMAS[self.endpoint]
+        if self.endpoint == "ACCESS_TOKEN" and self.status == 400:
+            schema = "access_token_error"
+        return tuple(str(v) for v in contract().validate_response(schema, self.response))
 
     @property
     def conforms(self) -> bool:
@@ -40,9 +55,9 @@ class JournalEntry:
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready mapping, with the contract verdict spelt out."""
         data = asdict(self)
+        data["response_violations"] = list(self.response_violations)
         data["params"] = dict(self.params)
         data["request_violations"] = list(self.request_violations)
-        data["response_violations"] = list(self.response_violations)
         data["verdict"] = "conforms" if self.conforms else "violations"
         return data
 

@@ -9,7 +9,6 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mockserver.contract.schemas import contract
 from mockserver.domain.journal import JournalEntry, redact
 from mockserver.http.decode import DecodeError, decode
 from mockserver.http.keys import STATE, call_of, endpoint_of
@@ -17,7 +16,6 @@ from mockserver.http.keys import STATE, call_of, endpoint_of
 log = logging.getLogger("dqe_mock.journal")
 ADMIN_PREFIX = "/__admin"
 UNMATCHED = "unmatched"
-RESPONSE_SCHEMAS = {"ACCESS_TOKEN": "access_token", "IDMOBILE": "idmobile", "GET": "get"}
 
 
 @web.middleware
@@ -73,7 +71,6 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         error_id=_error_id(body),
         fault=call.fault,
         request_violations=call.request_violations,
-        response_violations=_response_violations(endpoint, response.status, body, call.fault),
     )
     state.journal.add(entry)
 
@@ -98,18 +95,3 @@ def _error_id(body: Any) -> str | None:
         value = body.get("error_id", body.get("error"))
         return str(value) if isinstance(value, str) else None
     return None
-
-
-def _response_violations(
-    endpoint: str, status: int, body: Any, fault: str | None
-) -> tuple[str, ...]:
-    if endpoint not in RESPONSE_SCHEMAS or fault is not None or status >= 500:
-        return ()
-    schema = (
-        "access_token_error"
-        if endpoint == "ACCESS_TOKEN" and status == 400
-        else RESPONSE_SCHEMAS[endpoint]
-    )
-    if status not in (200, 400) or not isinstance(body, dict):
-        return (f"HTTP {status} is not a documented answer of /{endpoint}/",)
-    return tuple(str(v) for v in contract().validate_response(schema, body))

@@ -1,9 +1,15 @@
-"""schemas/openapi.yaml is a valid OpenAPI 3.1 document that only references the JSON Schemas."""
+"""schemas/openapi.yaml is a valid OpenAPI 3.1 document that only references the JSON Schemas.
+
+It documents the three DQE endpoints and the mock's /__admin/ control API (tag admin), whose
+paths and methods must be exactly those of mockserver/http/routes.py.
+"""
 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +20,22 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from mockserver.contract.schemas import REQUEST_SCHEMAS
+from mockserver.http import admin
+from mockserver.http.keys import NAMESPACE_HEADER
+from mockserver.http.routes import ROUTES
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 OPENAPI = SCHEMAS / "openapi.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(OPENAPI.read_text("utf-8"))
 PATHS = {"ACCESS_TOKEN": "/ACCESS_TOKEN/", "IDMOBILE": "/IDMOBILE/", "GET": "/GET/"}
+DQE_PATHS = set(PATHS.values())
+ADMIN_PREFIX = admin.PREFIX + "/"
+ADMIN_SCHEMAS = SCHEMAS / "admin"
 FORM = "application/x-www-form-urlencoded"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# An admin operation may be called without a token (an empty requirement), or with bearerAuth:
+# the token is needed only when the server runs with --admin-token.
+ADMIN_SECURITY: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 # Keywords that would mean a schema was copied into the document instead of referenced.
 SCHEMA_KEYWORDS = {"properties", "type", "enum", "const", "pattern", "anyOf", "oneOf", "allOf"}
 
@@ -35,10 +51,38 @@ def resolve_internal(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every operation of the document, DQE and admin."""
     for path, item in SPEC["paths"].items():
-        for method in ("get", "post"):
+        for method in HTTP_METHODS:
             if method in item:
                 yield path, method, item[method]
+
+
+def dqe_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    return ((p, m, o) for p, m, o in operations() if p in DQE_PATHS)
+
+
+def admin_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    return ((p, m, o) for p, m, o in operations() if p.startswith(ADMIN_PREFIX))
+
+
+def admin_routes() -> dict[tuple[str, str], Any]:
+    """(path, method) -> handler of every /__admin route the server registers."""
+    return {
+        (route.path, route.method.lower()): route.handler
+        for route in ROUTES
+        if route.path.startswith(ADMIN_PREFIX)
+    }
+
+
+def schema_refs(operation: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, schema) of every request and response body of an operation."""
+    if "requestBody" in operation:
+        for media, content in resolve_internal(operation["requestBody"])["content"].items():
+            yield f"requestBody {media}", content["schema"]
+    for status, response in operation["responses"].items():
+        for media, content in resolve_internal(response)["content"].items():
+            yield f"{status} {media}", content["schema"]
 
 
 def refs(node: Any) -> Iterator[str]:
@@ -74,8 +118,10 @@ def test_document_validates() -> None:
     [
         ("components", "parameters", "GetScope", "schema"),
         ("components", "responses", "Get", "content", "application/json", "schema"),
+        ("components", "parameters", "AdminNamespace", "schema"),
+        ("components", "responses", "AdminHealth", "content", "application/json", "schema"),
     ],
-    ids=["parameter", "response"],
+    ids=["parameter", "response", "admin-parameter", "admin-response"],
 )
 def test_validation_follows_the_file_references(where: tuple[str, ...]) -> None:
     """A control: the same document with one dangling reference must not validate.
@@ -103,10 +149,15 @@ def test_info_servers_and_tags() -> None:
         assert set(operation["tags"]) <= declared, f"{method} {path}"
 
 
-def test_each_endpoint_has_get_and_post_and_nothing_else() -> None:
-    assert set(SPEC["paths"]) == set(PATHS.values())
-    for path, item in SPEC["paths"].items():
-        assert set(item) == {"get", "post"}, path
+def test_each_dqe_endpoint_has_get_and_post_and_nothing_else() -> None:
+    for path in DQE_PATHS:
+        assert set(SPEC["paths"][path]) == {"get", "post"}, path
+
+
+def test_the_only_other_paths_are_admin_paths() -> None:
+    others = set(SPEC["paths"]) - DQE_PATHS
+    assert others
+    assert all(path.startswith(ADMIN_PREFIX) for path in others), sorted(others)
 
 
 @pytest.mark.parametrize("endpoint", list(PATHS))
@@ -145,7 +196,7 @@ def test_every_parameter_schema_is_a_reference() -> None:
             assert param["description"], f"{method} {path} {param['name']}"
 
 
-def test_every_response_schema_is_a_reference() -> None:
+def test_every_dqe_response_schema_is_a_reference() -> None:
     expected = {
         "/ACCESS_TOKEN/": {
             "200": "./responses/access_token.schema.json",
@@ -155,7 +206,7 @@ def test_every_response_schema_is_a_reference() -> None:
         "/IDMOBILE/": {"200": "./responses/idmobile.schema.json"},
         "/GET/": {"200": "./responses/get.schema.json"},
     }
-    for path, method, operation in operations():
+    for path, method, operation in dqe_operations():
         found = {}
         for status, response in operation["responses"].items():
             content = resolve_internal(response)["content"]
@@ -182,7 +233,9 @@ def test_no_schema_is_copied_into_the_document() -> None:
                 walk(value, f"{where}/{index}")
 
     walk(SPEC["paths"], "#/paths")
-    walk(SPEC["components"], "#/components")
+    for section, items in SPEC["components"].items():
+        if section != "securitySchemes":  # a security scheme's `type` is not a schema keyword
+            walk(items, f"#/components/{section}")
 
 
 def test_every_reference_resolves() -> None:
@@ -207,4 +260,169 @@ def test_every_reference_resolves() -> None:
         "responses/access_token_error.schema.json",
         "responses/idmobile.schema.json",
         "responses/get.schema.json",
+        "scenario.schema.json",
     } <= referenced
+    # Every admin schema file is used by the document: none is left undocumented.
+    admin_files = {p.relative_to(SCHEMAS).as_posix() for p in ADMIN_SCHEMAS.glob("*.schema.json")}
+    assert admin_files
+    assert admin_files <= referenced, sorted(admin_files - referenced)
+
+
+# --- the /__admin/ control API -------------------------------------------------------------
+
+# What each admin operation answers: status -> schema file (under schemas/). A reload that
+# fails answers 400 with its own body (ok false, errors), not the admin error body.
+ADMIN_ERROR = "./admin/admin_error.schema.json"
+ADMIN_RESPONSES = {
+    "adminHealth": {"200": "./admin/health.schema.json"},
+    "adminListScenarios": {"200": "./admin/scenario_list.schema.json"},
+    "adminAddScenarios": {
+        "201": "./admin/scenario_change.schema.json#/$defs/added",
+        "400": ADMIN_ERROR,
+    },
+    "adminReplaceScenarios": {
+        "200": "./admin/scenario_change.schema.json#/$defs/replaced",
+        "400": ADMIN_ERROR,
+    },
+    "adminRemoveScenario": {
+        "200": "./admin/scenario_change.schema.json#/$defs/removed",
+        "404": ADMIN_ERROR,
+    },
+    "adminReset": {"200": "./admin/reset.schema.json"},
+    "adminReload": {"200": "./admin/reload.schema.json", "400": "./admin/reload.schema.json"},
+    "adminReadJournal": {"200": "./admin/journal.schema.json", "400": ADMIN_ERROR},
+    "adminClearJournal": {"200": "./admin/journal_clear.schema.json"},
+    "adminListSessions": {"200": "./admin/sessions.schema.json"},
+    "adminSession": {"200": "./admin/session.schema.json", "404": ADMIN_ERROR},
+    "adminAdvanceClock": {"200": "./admin/clock_advance.schema.json", "400": ADMIN_ERROR},
+}
+
+
+def test_every_admin_route_is_documented_and_nothing_more() -> None:
+    routes = set(admin_routes())
+    documented = {(path, method) for path, method, _ in admin_operations()}
+    assert len(routes) >= 12
+    assert routes - documented == set(), "admin routes missing from openapi.yaml"
+    assert documented - routes == set(), "openapi.yaml documents admin routes the server lacks"
+
+
+def test_admin_operations_are_tagged_admin_and_only_they_are() -> None:
+    declared = {t["name"]: t for t in SPEC["tags"]}
+    assert "admin" in declared
+    assert "--admin-token" in declared["admin"]["description"]
+    for path, method, operation in admin_operations():
+        assert operation["tags"] == ["admin"], f"{method} {path}"
+        assert operation["operationId"].startswith("admin"), f"{method} {path}"
+        assert operation["summary"], f"{method} {path}"
+    for path, method, operation in dqe_operations():
+        assert "admin" not in operation["tags"], f"{method} {path}"
+
+
+def test_admin_operation_ids_are_unique_and_all_expected() -> None:
+    ids = [operation["operationId"] for _, _, operation in operations()]
+    assert len(ids) == len(set(ids))
+    assert {operation["operationId"] for _, _, operation in admin_operations()} == set(
+        ADMIN_RESPONSES
+    )
+
+
+def test_bearer_auth_is_optional_and_only_on_admin_operations() -> None:
+    scheme = SPEC["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    assert "--admin-token" in scheme["description"]
+    assert "security" not in SPEC, "a global requirement would cover the DQE endpoints too"
+    for path, method, operation in admin_operations():
+        assert operation["security"] == ADMIN_SECURITY, f"{method} {path}"
+        unauthorized = resolve_internal(operation["responses"]["401"])
+        assert "--admin-token" in unauthorized["description"], f"{method} {path}"
+    for path, method, operation in dqe_operations():
+        assert "security" not in operation, f"{method} {path}"
+
+
+def test_every_admin_schema_is_a_reference_to_an_admin_file() -> None:
+    for path, method, operation in admin_operations():
+        found = {}
+        for where, schema in schema_refs(operation):
+            ref = external_ref(schema)
+            target = SCHEMAS / ref.partition("#")[0]
+            assert target.is_file(), f"{method} {path} {where}: {ref}"
+            if where.startswith("requestBody"):
+                continue
+            assert where.endswith(" application/json"), f"{method} {path} {where}"
+            found[where.split()[0]] = ref
+        assert all(r.startswith("./admin/") for r in found.values()), f"{method} {path}"
+        assert found == ADMIN_RESPONSES[operation["operationId"]] | {"401": ADMIN_ERROR}, (
+            f"{method} {path}"
+        )
+
+
+def test_admin_schema_files_are_draft_2020_12_with_their_id() -> None:
+    files = sorted(ADMIN_SCHEMAS.glob("*.schema.json"))
+    assert len(files) >= 11
+    for file in files:
+        schema = json.loads(file.read_text("utf-8"))
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", file.name
+        assert schema["$id"] == f"https://dqe-mock.example/schemas/admin/{file.name}"
+        assert schema.get("title"), file.name
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_scenario_documents_are_the_scenario_schema_in_json_or_yaml(method: str) -> None:
+    operation = SPEC["paths"][f"{admin.PREFIX}/scenarios"][method]
+    body = resolve_internal(operation["requestBody"])
+    assert body["required"] is True
+    assert set(body["content"]) == {"application/json", "application/yaml"}
+    for media in body["content"].values():
+        assert external_ref(media["schema"]) == "./scenario.schema.json"
+
+
+def test_clock_advance_body_is_its_request_schema() -> None:
+    operation = SPEC["paths"][f"{admin.PREFIX}/clock/advance"]["post"]
+    body = resolve_internal(operation["requestBody"])
+    assert body["required"] is True
+    assert set(body["content"]) == {"application/json"}
+    schema = external_ref(body["content"]["application/json"]["schema"])
+    assert schema == "./admin/clock_advance_request.schema.json"
+
+
+def test_only_bodies_the_handlers_read_are_documented() -> None:
+    with_body = {(p, m) for p, m, o in admin_operations() if "requestBody" in o}
+    assert with_body == {
+        (f"{admin.PREFIX}/scenarios", "post"),
+        (f"{admin.PREFIX}/scenarios", "put"),
+        (f"{admin.PREFIX}/clock/advance", "post"),
+    }
+
+
+def test_namespace_parameters_are_reusable_components() -> None:
+    params = SPEC["components"]["parameters"]
+    query, header = params["AdminNamespace"], params["AdminNamespaceHeader"]
+    assert (query["name"], query["in"], query["required"]) == ("namespace", "query", False)
+    assert (header["name"], header["in"], header["required"]) == (NAMESPACE_HEADER, "header", False)
+    assert external_ref(query["schema"]) == external_ref(header["schema"])
+
+
+def test_namespace_is_documented_exactly_where_the_handler_reads_it() -> None:
+    """Both spellings (query and header), by reference, on every operation whose handler
+    calls admin._namespace, and on no other."""
+    namespace_refs = [
+        {"$ref": "#/components/parameters/AdminNamespace"},
+        {"$ref": "#/components/parameters/AdminNamespaceHeader"},
+    ]
+    for (path, method), handler in admin_routes().items():
+        operation = SPEC["paths"][path][method]
+        params = operation.get("parameters", [])
+        reads_namespace = "_namespace(request)" in inspect.getsource(handler)
+        if reads_namespace:
+            assert all(p in params for p in namespace_refs), f"{method} {path}"
+        else:
+            assert not any(p in params for p in namespace_refs), f"{method} {path}"
+
+
+def test_admin_path_parameters_match_the_route_templates() -> None:
+    for path, method, operation in admin_operations():
+        params = [resolve_internal(p) for p in operation.get("parameters", [])]
+        in_path = {p["name"] for p in params if p["in"] == "path"}
+        assert in_path == set(re.findall(r"{(\w+)}", path)), f"{method} {path}"
+        assert all(p["required"] for p in params if p["in"] == "path"), f"{method} {path}"

@@ -19,6 +19,13 @@ from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.settings import DEFAULT_MAX_BODY, Settings
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dqe-mock", description="A mock of DQE's ID Mobile API.")
     parser.add_argument("--version", action="version", version=f"dqe-mock {__version__}")
@@ -58,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-watch", action="store_true", help="do not reload scenario files on change"
     )
     serve.add_argument(
-        "--journal-limit", type=int, default=1000, help="journal entries kept (1000)"
+        "--journal-limit", type=_positive, default=1000, help="journal entries kept (1000)"
     )
     serve.add_argument(
         "--strict",
@@ -75,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="lint the files alone, not layered over the built-in pack",
     )
+
+    proxy = commands.add_parser(
+        "proxy", help="forward to a DQE server, check both directions, record scenarios"
+    )
+    proxy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=8081, help="port (default 8081; 0: a free one)")
+    proxy.add_argument("--record", type=Path, metavar="FILE", help="write a scenario file at exit")
+    proxy.add_argument("--report", type=Path, metavar="FILE", help="write the report at exit")
+    proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
+    proxy.add_argument("--log-level", default="INFO")
     return parser
 
 
@@ -158,6 +176,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
         return serve(_settings(args))
+    if args.command == "proxy":
+        from mockserver.http.proxy import ProxySettings, run_proxy
+
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
+        return run_proxy(
+            ProxySettings(args.upstream, args.host, args.port, args.record, args.report, args.seed)
+        )
     return validate(args.paths, not args.no_default_pack)
 
 

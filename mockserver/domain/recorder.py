@@ -1,0 +1,264 @@
+"""Observed exchanges -> a pseudonymised dqe-mock scenario document that replays them.
+
+One scenario per phone number seen in /IDMOBILE/, its outcome taken from what the upstream
+answered: initiate_error for an /IDMOBILE/ error, result_error for a /GET/ that ended in one,
+pending polls (pending answers after the first, which usually precedes consent), numVerify,
+pinned matching scores, and the subscriber of a formfilling result. The proxy never sees the
+consent step (the client talks to the upstream's url directly), so a refused consent is
+recorded as the /GET/ error it produced. An error that the request's own violations explain
+(error 01 for a missing name, say) is not recorded: the mock reproduces it from the request.
+
+Numbers, names, emails, addresses, dates and subscriber ids are replaced by fakes (see
+pseudonymise); licences keep their code but never their secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from mockserver.contract.errors import split_scope
+from mockserver.domain import phones
+from mockserver.domain.pseudonymise import Pseudonymiser, personal_values
+from mockserver.domain.scoring import ADDRESS_FIELDS
+from mockserver.domain.service import licence_of
+
+RECORDED_SECRET = "recorded-secret"
+DEFAULT_OPERATOR = "Orange"
+SCOPE_NAMES = ("matching_notp", "numVerify", "formfilling", "matching")
+SCORE_KEYS = ("family_name", "given_name", "gender", "birthdate", "email")
+HEADER = (
+    "# Recorded by `dqe-mock proxy`. Phone numbers and personal data are pseudonymised;\n"
+    f"# client secrets are replaced by {RECORDED_SECRET!r}.\n"
+)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer as the proxy saw them."""
+
+    endpoint: str
+    params: Mapping[str, Any]
+    status: int
+    body: Any
+    request_error: str | None = None  # the error id the request's own violations call for
+
+
+@dataclass
+class Flow:
+    """One /IDMOBILE/ request and the /GET/ answers for its token."""
+
+    e164: str
+    scope: str
+    explained: bool = False
+    operator: str | None = None
+    initiate_error: str | None = None
+    consent: bool = False
+    scores: Mapping[str, Any] | None = None
+    pendings: int = 0
+    result: Mapping[str, Any] | None = None
+    result_error: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """Did /GET/ answer anything for this flow?"""
+        return bool(self.pendings or self.result is not None or self.result_error)
+
+    def parts(self) -> dict[str, dict[str, Any]]:
+        """The outcome this flow shows, per single scope."""
+        if self.explained:
+            return {}
+        if self.initiate_error:
+            return _for(split_scope(self.scope), {"initiate_error": self.initiate_error})
+        if self.scope == "matching_notp" and not self.consent:
+            pinned = pin_scores(self.scores or {})
+            return {"matching_notp": {"scores": pinned} if pinned else {}}
+        parts: dict[str, dict[str, Any]] = {}
+        result_scopes = split_scope(self.scope)
+        if self.scope == "matching_notp":
+            parts["matching_notp"] = {"consent_required": True}
+            result_scopes = ("matching",)
+        if self.answered:
+            parts.update(_for(result_scopes, self._result()))
+        return parts
+
+    def _result(self) -> dict[str, Any]:
+        outcome: dict[str, Any] = {}
+        if self.result_error:
+            outcome["result_error"] = self.result_error
+        if self.pendings > 1:
+            outcome["pending"] = {"polls": self.pendings - 1}
+        result = self.result or {}
+        if result.get("numVerify") is False:
+            outcome["numverify"] = False
+        matching = result.get("matching")
+        if isinstance(matching, Mapping) and (pinned := pin_scores(matching)):
+            outcome["scores"] = pinned
+        return outcome
+
+
+@dataclass
+class Recorder:
+    """Collects exchanges; document() turns them into a scenario file's content."""
+
+    licences: dict[str, None] = field(default_factory=dict)
+    numbers: dict[str, list[Flow]] = field(default_factory=dict)
+    skipped: int = 0
+    personal: set[str] = field(default_factory=set)
+    _by_token: dict[str, Flow] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget everything observed."""
+        self.licences.clear()
+        self.numbers.clear()
+        self.personal.clear()
+        self._by_token.clear()
+        self.skipped = 0
+
+    def observe(self, exchange: Exchange) -> None:
+        """Take one exchange into account."""
+        body = exchange.body if isinstance(exchange.body, Mapping) else {}
+        if exchange.endpoint == "ACCESS_TOKEN":
+            if exchange.status == 200 and body.get("access_token") and licence_of(exchange.params):
+                self.licences[licence_of(exchange.params)] = None
+        elif exchange.endpoint == "IDMOBILE":
+            self._initiate(exchange, body)
+        elif exchange.endpoint == "GET":
+            self._retrieve(exchange, body)
+
+    def _initiate(self, exchange: Exchange, body: Mapping[str, Any]) -> None:
+        params = exchange.params
+        infos = params.get("user_infos")
+        if isinstance(infos, Mapping):
+            self.personal |= set(personal_values(infos))
+        country = params.get("country")
+        try:
+            e164 = phones.normalise(
+                str(params.get("number", "")), country if isinstance(country, str) else None
+            )
+        except phones.InvalidNumber:
+            self.skipped += 1
+            return
+        flow = Flow(e164, str(params.get("scope", "")))
+        self.numbers.setdefault(e164, []).append(flow)
+        error = error_id(body)
+        if error is not None:
+            flow.explained = error == exchange.request_error
+            flow.initiate_error = error
+        elif body.get("url"):
+            flow.consent = True
+            operator = body.get("operator")
+            flow.operator = operator if isinstance(operator, str) and operator else None
+            self._by_token[str(params.get("token", ""))] = flow
+        elif "family_name" in body:
+            flow.scores = body
+
+    def _retrieve(self, exchange: Exchange, body: Mapping[str, Any]) -> None:
+        flow = self._by_token.get(str(exchange.params.get("token", "")))
+        if flow is None:
+            return
+        error = error_id(body)
+        if error is not None:
+            if error != exchange.request_error:
+                flow.result_error = error
+        elif body.get("status") == "pending":
+            flow.pendings += 1
+        elif body.get("status") == "success":
+            flow.result = body
+            formfilling = body.get("formfilling")
+            if isinstance(formfilling, Mapping):
+                self.personal |= set(personal_values(formfilling))
+
+    def document(self, seed: int | None) -> dict[str, Any]:
+        """The scenario document (schemas/scenario.schema.json) of what was observed."""
+        fakes = Pseudonymiser(seed, avoid=self.personal)
+        fake_numbers = {e164: fakes.number(e164) for e164 in sorted(self.numbers)}
+        scenarios = [
+            self._scenario(index, fake_numbers[e164], flows, fakes)
+            for index, (e164, flows) in enumerate(self.numbers.items(), 1)
+        ]
+        operators = dict.fromkeys(str(s["operator"]) for s in scenarios)
+        description = f"Recorded by dqe-mock proxy: {len(scenarios)} numbers, pseudonymised"
+        if self.skipped:
+            description += f"; {self.skipped} requests without a phone number left out"
+        document: dict[str, Any] = {"version": 1, "description": description}
+        if self.licences:
+            document["licences"] = [
+                {"licence": code, "client_secret": RECORDED_SECRET} for code in self.licences
+            ]
+        if operators:
+            document["operators"] = [{"name": name} for name in operators]
+        if scenarios:
+            document["scenarios"] = scenarios
+        return document
+
+    def render(self, seed: int | None) -> str:
+        """document() as YAML text, with a header saying what was replaced."""
+        text = yaml.safe_dump(self.document(seed), sort_keys=False, allow_unicode=True, width=100)
+        return HEADER + text
+
+    def _scenario(
+        self, index: int, number: str, flows: list[Flow], fakes: Pseudonymiser
+    ) -> dict[str, Any]:
+        operator = next((f.operator for f in reversed(flows) if f.operator), DEFAULT_OPERATOR)
+        scopes = ", ".join(dict.fromkeys(f.scope for f in flows))
+        scenario: dict[str, Any] = {
+            "id": f"recorded-{index:03d}",
+            "description": f"Recorded through dqe-mock proxy ({scopes}).",
+            "match": {"numbers": [number]},
+            "operator": operator,
+        }
+        record = next((r for f in reversed(flows) if (r := _formfilling(f))), None)
+        if record is not None:
+            scenario["subscriber"] = fakes.subscriber(record)
+        parts: dict[str, dict[str, Any]] = {}
+        for flow in flows:
+            parts.update(flow.parts())
+        outcomes = list(parts.values())
+        if outcomes and all(o == outcomes[0] for o in outcomes):
+            if outcomes[0]:
+                scenario["outcome"] = outcomes[0]
+        elif outcomes:
+            scenario["scopes"] = parts
+        return scenario
+
+
+def error_id(body: Mapping[str, Any]) -> str | None:
+    """The business error id of an error body, if it is one."""
+    value = body.get("error_id")
+    return value if body.get("status") == "error" and isinstance(value, str) else None
+
+
+def pin_scores(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Observed scores as a scenario's pinned scores (numeric strings read as numbers)."""
+    pinned: dict[str, Any] = {k: s for k in SCORE_KEYS if (s := _score(raw.get(k))) is not None}
+    address = raw.get("address")
+    if isinstance(address, Mapping):
+        parts = {k: s for k in ADDRESS_FIELDS if (s := _score(address.get(k))) is not None}
+        if parts:
+            pinned["address"] = parts
+    return pinned
+
+
+def _score(value: Any) -> float | str | None:
+    if value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 0.0 <= number <= 1.0 else None
+
+
+def _for(scopes: Iterable[str], outcome: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {scope: dict(outcome) for scope in scopes if scope in SCOPE_NAMES}
+
+
+def _formfilling(flow: Flow) -> Mapping[str, Any] | None:
+    record = (flow.result or {}).get("formfilling")
+    return record if isinstance(record, Mapping) else None

@@ -1,0 +1,401 @@
+"""`dqe-mock proxy`: forward to a real DQE server (or a mock), check both directions, record.
+
+Every request to /ACCESS_TOKEN/, /IDMOBILE/ and /GET/ goes to the upstream unchanged (method,
+path, query, body, relevant headers) and its answer comes back unchanged. On the way, the
+request is checked against the request schemas and the strict-conformance notes, and the
+answer against its response schema, the error catalogue (may this endpoint return this id for
+this scope, with this label and HTTP status?). Violations are logged and kept in a report,
+served at /__proxy/report and written to --report at shutdown.
+
+The consent url of an /IDMOBILE/ answer is passed through unchanged: the user's browser (or
+the test) talks to the operator's page on the upstream directly, never through the proxy.
+
+With --record, the exchanges are written at shutdown as a pseudonymised scenario file that
+`dqe-mock serve --scenarios FILE` replays (see mockserver.domain.recorder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import sys
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, FormData, web
+from aiohttp.web_runner import GracefulExit
+from multidict import CIMultiDict
+from yarl import URL
+
+from mockserver import __version__
+from mockserver.contract.conformance import strict_notes
+from mockserver.contract.errors import catalogue
+from mockserver.contract.schemas import contract
+from mockserver.domain.loading import ScenarioFileError, load_text
+from mockserver.domain.recorder import Exchange, Recorder, error_id
+from mockserver.domain.service import parse_params
+from mockserver.http.decode import FORM_TYPES, DecodeError, decode
+
+log = logging.getLogger("dqe_mock.proxy")
+PREFIX = "/__proxy"
+ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
+REQUEST_HEADERS = (
+    "Content-Type", "Accept", "Accept-Language", "Authorization", "User-Agent",
+    "X-Dqe-Namespace", "X-Request-Id",
+)  # fmt: skip
+RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Location", "Retry-After", "WWW-Authenticate")
+MAX_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """How to run the proxy."""
+
+    upstream: str
+    host: str = "127.0.0.1"
+    port: int = 8081
+    record: Path | None = None
+    report: Path | None = None
+    seed: int | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation seen by the proxy, in either direction."""
+
+    endpoint: str
+    pointer: str
+    rule: str
+    message: str
+    error_id: str | None = None
+
+
+@dataclass
+class ProxyReport:
+    """What the proxy has seen: exchanges, upstream failures, violations each way."""
+
+    exchanges: int = 0
+    upstream_failures: int = 0
+    request_violations: list[Finding] = field(default_factory=list)
+    response_violations: list[Finding] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Start over."""
+        self.exchanges = self.upstream_failures = 0
+        self.request_violations.clear()
+        self.response_violations.clear()
+
+    def add(self, direction: str, findings: list[Finding], where: str) -> None:
+        """Keep and log the findings of a request or of a response."""
+        for finding in findings:
+            log.warning("%s VIOLATION %s: %s", direction.upper(), where, finding.message)
+        kept = self.request_violations if direction == "request" else self.response_violations
+        kept += findings
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as served and written."""
+        return {
+            "exchanges": self.exchanges,
+            "upstream_failures": self.upstream_failures,
+            "request_violations": [asdict(f) for f in self.request_violations],
+            "response_violations": [asdict(f) for f in self.response_violations],
+        }
+
+
+SETTINGS = web.AppKey("proxy_settings", ProxySettings)
+REPORT = web.AppKey("proxy_report", ProxyReport)
+RECORDER = web.AppKey("proxy_recorder", Recorder)
+CLIENT = web.AppKey("proxy_client", ClientSession)
+
+
+def check_request(
+    endpoint: str,
+    method: str,
+    content_type: str,
+    params: dict[str, str],
+    query_keys: Iterable[str] = (),
+    repeated: Iterable[str] = (),
+) -> tuple[list[Finding], str | None]:
+    """The request's schema violations and strict notes, and the error id they call for."""
+    violations = contract().validate_request(endpoint, parse_params(params))
+    findings = [
+        Finding(endpoint, v.pointer, v.rule, v.explain(), v.error_id) for v in violations.violations
+    ]
+    for note in strict_notes(endpoint, method, content_type, params, query_keys, repeated):
+        pointer = note.split(":", 1)[0] if note.startswith("/") else ""
+        findings.append(Finding(endpoint, pointer, "strict", note))
+    return findings, violations.error_id
+
+
+def response_schema(endpoint: str, status: int) -> str:
+    """The response schema an answer of `endpoint` with HTTP `status` must match."""
+    if endpoint == "ACCESS_TOKEN":
+        return "access_token_error" if status == 400 else "access_token"
+    return endpoint.lower()
+
+
+def check_response(endpoint: str, status: int, body: Any, scope: str | None) -> list[Finding]:
+    """Schema violations of an answer, and catalogue rules: endpoint, scope, label, status."""
+    found = [
+        Finding(endpoint, v.pointer, v.rule, v.explain())
+        for v in contract().validate_response(response_schema(endpoint, status), body)
+    ]
+    if not isinstance(body, dict):
+        return found
+    if endpoint == "ACCESS_TOKEN":
+        key, error = "error", body.get("error")
+    else:
+        key, error = "error_id", error_id(body)
+    if not isinstance(error, str) or error not in catalogue():
+        return found
+    entry = catalogue().get(error)
+    if entry.http_status != status:
+        message = f"error {error} came with HTTP {status}; the catalogue says {entry.http_status}"
+        found.append(Finding(endpoint, f"/{key}", "http-status", message))
+    if endpoint == "ACCESS_TOKEN":
+        return found
+    where = f"/{endpoint}/" + (f" for scope {scope}" if scope else "")
+    if not entry.allowed(endpoint, scope):
+        message = f"error {error} cannot be returned by {where}"
+        found.append(Finding(endpoint, "/error_id", "error-allowed", message))
+    label = body.get("error_type")
+    labels = entry.labels_in_scope(scope)
+    flagged = any(f.pointer == "/error_type" for f in found)  # the schema said so already
+    known = re.fullmatch(entry.label_regex(labels), label) if isinstance(label, str) else True
+    if not (flagged or known):
+        expected = " or ".join(repr(t) for t in labels)
+        message = f"{label!r} is not the label of error {error} on {where} (expected {expected})"
+        found.append(Finding(endpoint, "/error_type", "error-label", message))
+    return found
+
+
+@dataclass
+class _Incoming:
+    """A request read once: its decoded parameters, and what to send upstream."""
+
+    params: dict[str, str]
+    body: bytes | FormData | None
+    findings: list[Finding]
+    request_error: str | None
+
+
+async def _read(request: web.Request, endpoint: str) -> _Incoming:
+    multipart = request.content_type == "multipart/form-data"
+    raw = None if multipart or not request.body_exists else await request.read()
+    try:
+        params = await decode(request)
+    except DecodeError as exc:
+        finding = Finding(endpoint, "", "decode", f"the proxy cannot read the request: {exc}")
+        return _Incoming({}, raw, [finding], None)
+    pairs = list(request.query.items())
+    body: bytes | FormData | None = raw
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        form = [(k, v) for k, v in (await request.post()).items() if isinstance(v, str)]
+        pairs += form
+        if multipart:
+            body = FormData(form, default_to_multipart=True)
+    keys = [k for k, _ in pairs]
+    repeated = {k for k in keys if keys.count(k) > 1}
+    query_keys = list(request.query) if request.method == "POST" else []
+    content_type = request.content_type if request.body_exists else ""
+    findings, request_error = check_request(
+        endpoint, request.method, content_type, params, query_keys, repeated
+    )
+    return _Incoming(params, body, findings, request_error)
+
+
+def _headers(source: Any, names: Iterable[str], multipart: bool = False) -> CIMultiDict[str]:
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name in names:
+        if name in source and not (multipart and name == "Content-Type"):
+            headers[name] = source[name]
+    return headers
+
+
+def _failure(status: int, error: str, message: str, upstream: str) -> web.Response:
+    body = {"error": error, "error_description": message, "upstream": upstream}
+    return web.json_response(body, status=status)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: CIMultiDict[str]
+    content_type: str
+    payload: bytes
+
+
+async def _send(request: web.Request, incoming: _Incoming) -> _Answer | web.Response:
+    """The upstream's answer; a 502 (504) JSON response when it cannot be reached (in time)."""
+    settings, report = request.app[SETTINGS], request.app[REPORT]
+    multipart = isinstance(incoming.body, FormData)
+    try:
+        async with request.app[CLIENT].request(
+            request.method,
+            URL(settings.upstream.rstrip("/") + request.raw_path, encoded=True),
+            data=incoming.body,
+            headers=_headers(request.headers, REQUEST_HEADERS, multipart),
+            allow_redirects=False,
+        ) as answer:
+            headers = _headers(answer.headers, RESPONSE_HEADERS)
+            return _Answer(answer.status, headers, answer.content_type, await answer.read())
+    except TimeoutError:
+        report.upstream_failures += 1
+        log.error("upstream %s did not answer %s in time", settings.upstream, request.path)
+        message = f"no answer within {settings.timeout:g} s"
+        return _failure(504, "upstream_timeout", message, settings.upstream)
+    except (ClientError, OSError, ValueError) as exc:
+        report.upstream_failures += 1
+        log.error("upstream %s unreachable for %s: %r", settings.upstream, request.path, exc)
+        return _failure(502, "upstream_unreachable", repr(exc), settings.upstream)
+
+
+def check_answer(
+    endpoint: str, status: int, content_type: str, payload: bytes, scope: str | None
+) -> tuple[Any, list[Finding]]:
+    """The answer's JSON body (None when it has none) and its violations."""
+    if content_type != "application/json":
+        message = f"HTTP {status} {content_type or 'without a type'}, not application/json"
+        return None, [Finding(endpoint, "", "content-type", message)]
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        return None, [Finding(endpoint, "", "json", f"the body is not JSON: {exc}")]
+    return body, check_response(endpoint, status, body, scope)
+
+
+async def forward(request: web.Request) -> web.Response:
+    """Any documented endpoint: check the request, forward it, check the answer, record."""
+    endpoint, where = request.path.strip("/"), f"{request.method} {request.path}"
+    report = request.app[REPORT]
+    report.exchanges += 1
+    incoming = await _read(request, endpoint)
+    report.add("request", incoming.findings, where)
+    answer = await _send(request, incoming)
+    if isinstance(answer, web.Response):
+        return answer
+    try:
+        scope = incoming.params.get("scope") or None
+        body, findings = check_answer(
+            endpoint, answer.status, answer.content_type, answer.payload, scope
+        )
+        report.add("response", findings, where)
+        exchange = Exchange(
+            endpoint, parse_params(incoming.params), answer.status, body, incoming.request_error
+        )
+        request.app[RECORDER].observe(exchange)
+    except Exception:  # a bug in the checks must not cost the client the upstream's answer
+        log.exception("BUG: the proxy could not check or record %s", where)
+    return web.Response(body=answer.payload, status=answer.status, headers=answer.headers)
+
+
+async def read_report(request: web.Request) -> web.Response:
+    """GET /__proxy/report: the report so far."""
+    return web.json_response(request.app[REPORT].as_json())
+
+
+async def clear_report(request: web.Request) -> web.Response:
+    """DELETE /__proxy/report: start the report over (the recording is kept)."""
+    request.app[REPORT].reset()
+    return web.json_response(request.app[REPORT].as_json())
+
+
+async def read_recording(request: web.Request) -> web.Response:
+    """GET /__proxy/recording: the scenario file --record would write now."""
+    text = request.app[RECORDER].render(request.app[SETTINGS].seed)
+    return web.Response(text=text, content_type="application/yaml")
+
+
+ROUTES = [
+    *(
+        route(path, forward)
+        for endpoint in ENDPOINTS
+        for path in (f"/{endpoint}/", f"/{endpoint}")
+        for route in (web.get, web.post)
+    ),
+    web.get(f"{PREFIX}/report", read_report),
+    web.delete(f"{PREFIX}/report", clear_report),
+    web.get(f"{PREFIX}/recording", read_recording),
+]
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    """One client session for every upstream call; the report and recording at shutdown."""
+    settings = app[SETTINGS]
+    async with ClientSession(timeout=ClientTimeout(total=settings.timeout)) as client:
+        app[CLIENT] = client
+        yield
+    write_outputs(app)
+
+
+def write_outputs(app: web.Application) -> None:
+    """Write --report and --record, when asked for."""
+    settings = app[SETTINGS]
+    if settings.report is not None:
+        text = json.dumps(app[REPORT].as_json(), indent=2, ensure_ascii=False) + "\n"
+        _write(settings.report, text, "report")
+    if settings.record is not None:
+        try:
+            text = app[RECORDER].render(settings.seed)
+        except ValueError as exc:  # more numbers than the recording range holds
+            log.error("cannot record: %s", exc)
+            return
+        try:
+            load_text(text, str(settings.record))
+        except ScenarioFileError as exc:
+            log.error("BUG: the recording is not a valid scenario file:\n%s", exc)
+        _write(settings.record, text, "recorded scenarios")
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        log.error("cannot write the %s to %s: %s", what, path, exc)
+    else:
+        log.info("%s written to %s", what, path)
+
+
+def create_proxy_app(settings: ProxySettings) -> web.Application:
+    """A ready-to-run proxy in front of settings.upstream; ValueError if that is not a url."""
+    upstream = URL(settings.upstream)
+    if upstream.scheme not in ("http", "https") or not upstream.host:
+        raise ValueError(f"--upstream must be an http(s) url, not {settings.upstream!r}")
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[REPORT] = ProxyReport()
+    app[RECORDER] = Recorder()
+    app.add_routes(ROUTES)
+    app.cleanup_ctx.append(_lifetime)
+    return app
+
+
+def run_proxy(settings: ProxySettings) -> int:
+    """Run until interrupted; the report and recording are written on the way out."""
+    try:
+        app = create_proxy_app(settings)
+    except ValueError as exc:
+        print(f"dqe-mock proxy: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt, GracefulExit):
+        asyncio.run(_run(app, settings))
+    return 0
+
+
+async def _run(app: web.Application, settings: ProxySettings) -> None:
+    runner = web.AppRunner(app, handle_signals=True)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    port = runner.addresses[0][1]  # the one chosen, with --port 0
+    url = f"http://{settings.host}:{port}"
+    print(f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -188,7 +188,7 @@ async def test_health_reports_what_is_loaded(admin: Admin, state: MockState) -> 
     assert body["scenarios"] == len(state.scenarios.scenarios) > 40
     assert body["sources"] == [BUILT_IN]
     assert body["namespaces"] == []
-    assert body["last_reload"] == {"ok": True, "generation": 0, "errors": ""}
+    assert body["last_reload"] == {"ok": True, "generation": 0, "errors": []}
     assert body["journal"] == {"entries": 0, "limit": 1000}
     assert body["generation"] == 0
 
@@ -689,7 +689,7 @@ async def test_reload_endpoint_loads_the_files_again(admin: Admin, state: MockSt
     assert state.scenarios is not loaded
     assert [s.id for s in state.scenarios.scenarios] == [s.id for s in loaded.scenarios]
     health = await admin.ok("GET", "/health")
-    assert health["last_reload"] == {"ok": True, "generation": 1, "errors": ""}
+    assert health["last_reload"] == {"ok": True, "generation": 1, "errors": []}
 
 
 # -- admin token ------------------------------------------------------------------------------

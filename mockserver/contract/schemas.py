@@ -153,16 +153,21 @@ class Contract:
 
         note(node, with_hint=False)
         path = list(error.relative_schema_path)
-        for index, key in enumerate(path):
-            while isinstance(node, dict) and key not in node and "$ref" in node:
-                resolved = resolver.lookup(node["$ref"])
-                node, resolver = resolved.contents, resolved.resolver
-                note(node)
-            if index == len(path) - 1:
-                break
-            node = node[key]
-            if key not in _NAME_MAPS:  # a mapping of names to schemas is not itself a schema
-                note(node)
+        try:
+            for index, key in enumerate(path):
+                while isinstance(node, dict) and key not in node and "$ref" in node:
+                    resolved = resolver.lookup(node["$ref"])
+                    node, resolver = resolved.contents, resolved.resolver
+                    note(node)
+                if index == len(path) - 1:
+                    break
+                node = node[key]
+                if key not in _NAME_MAPS:  # a mapping of names to schemas is not itself a schema
+                    note(node)
+        except (KeyError, IndexError, TypeError):
+            # A $ref beside a keyword of the same name makes the path ambiguous: keep the
+            # annotations found so far rather than lose the violation.
+            pass
         return found[ERROR_KEYWORD], found[DOC_KEYWORD], found["description"]
 
 

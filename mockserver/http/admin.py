@@ -44,7 +44,21 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
             given.strip().encode(), expected.encode()
         ):
             raise _fail(401, "admin token missing or wrong (Authorization: Bearer <token>)")
-    return await handler(request)
+    if not request.path.startswith(PREFIX):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPNotFound as exc:
+        if exc.content_type == "application/json":
+            raise
+        raise _fail(404, f"no admin call {request.method} {request.path}") from exc
+    except web.HTTPMethodNotAllowed as exc:
+        raise web.HTTPMethodNotAllowed(
+            request.method,
+            exc.allowed_methods,
+            text=json.dumps({"error": f"{request.method} is not allowed on {request.path}"}),
+            content_type="application/json",
+        ) from exc
 
 
 async def health(request: web.Request) -> web.Response:
@@ -62,7 +76,7 @@ async def health(request: web.Request) -> web.Response:
             "last_reload": {
                 "ok": report.ok,
                 "generation": report.generation,
-                "errors": report.errors,
+                "errors": report.errors.splitlines(),
             },
             "journal": {"entries": len(state.journal), "limit": state.journal.limit},
         }
@@ -81,6 +95,9 @@ def _scenario_json(scenario: Scenario, layer: str) -> dict[str, Any]:
         "range": list(match.range) if match.range else None,
         "pattern": match.pattern.pattern if match.pattern else None,
         "any": match.any,
+        "raw": sorted(match.raw),
+        "licences": sorted(match.licences) if match.licences is not None else None,
+        "scopes": sorted(match.scopes) if match.scopes is not None else None,
     }
 
 
@@ -88,7 +105,11 @@ async def list_scenarios(request: web.Request) -> web.Response:
     """The scenarios a namespace's requests are matched against, in matching order."""
     state = request.app[STATE]
     namespace = _namespace(request) or DEFAULT_NAMESPACE
-    runtime_ids = {s.id for s in state.registry.runtime(namespace).scenarios}
+    runtime_ids = {
+        s.id
+        for name in (DEFAULT_NAMESPACE, namespace)
+        for s in state.registry.runtime(name).scenarios
+    }
     view = state.registry.view(namespace)
     items = [
         _scenario_json(s, "runtime" if s.id in runtime_ids else "files") for s in view.scenarios

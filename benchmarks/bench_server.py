@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -35,10 +35,20 @@ web.run_app(app, host="127.0.0.1", port=0, print=lambda *a: None,
             access_log=None, handle_signals=True)
 """
 USER_INFOS = json.dumps(
-    {"street_address": "rue de la Paix", "postal_code": "75002", "locality": "Paris",
-     "country": "France", "birthdate": "1985-04-12", "email": "jean.dupont@example.com",
-     "lastname": "Dupont", "maiden_name": "", "gender": "M", "firstname": "Jean",
-     "phone": "0639980001", "number": "10"}
+    {
+        "street_address": "rue de la Paix",
+        "postal_code": "75002",
+        "locality": "Paris",
+        "country": "France",
+        "birthdate": "1985-04-12",
+        "email": "jean.dupont@example.com",
+        "lastname": "Dupont",
+        "maiden_name": "",
+        "gender": "M",
+        "firstname": "Jean",
+        "phone": "0639980001",
+        "number": "10",
+    }
 )
 
 
@@ -71,9 +81,10 @@ def start_bare() -> tuple[subprocess.Popen[str], str]:
     return start([sys.executable, "-c", wrapper])
 
 
-async def load(name: str, count: int, concurrency: int,
-               request: Callable[[aiohttp.ClientSession], asyncio.Future[int]] | Callable[..., object],
-               ) -> Result:
+Call = Callable[[aiohttp.ClientSession], Awaitable[int]]
+
+
+async def load(name: str, count: int, concurrency: int, request: Call) -> Result:
     latencies: list[float] = []
     errors = 0
     queue = iter(range(count))
@@ -84,7 +95,7 @@ async def load(name: str, count: int, concurrency: int,
             nonlocal errors
             for _ in queue:
                 started = time.perf_counter()
-                status = await request(session)  # type: ignore[misc]
+                status = await request(session)
                 latencies.append(time.perf_counter() - started)
                 errors += status != 200
 
@@ -92,15 +103,21 @@ async def load(name: str, count: int, concurrency: int,
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
     latencies.sort()
-    return Result(name, count / elapsed, statistics.median(latencies) * 1000,
-                  latencies[int(len(latencies) * 0.99) - 1] * 1000, errors)
+    return Result(
+        name,
+        count / elapsed,
+        statistics.median(latencies) * 1000,
+        latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        errors,
+    )
 
 
-def getter(url: str, params: dict[str, str] | None = None) -> Callable[..., object]:
+def getter(url: str, params: dict[str, str] | None = None) -> Call:
     async def call(session: aiohttp.ClientSession) -> int:
         async with session.get(url, params=params) as response:
             await response.read()
             return response.status
+
     return call
 
 
@@ -111,32 +128,92 @@ async def main() -> None:
     args = parser.parse_args()
 
     bare, bare_url = start_bare()
-    mock, mock_url = start([sys.executable, "-m", "mockserver", "serve", "--port", "0",
-                            "--seed", "1", "--no-watch", "--log-level", "WARNING",
-                            "--journal-limit", "1000"])
+    mock, mock_url = start(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            "0",
+            "--seed",
+            "1",
+            "--no-watch",
+            "--log-level",
+            "WARNING",
+            "--journal-limit",
+            "1000",
+        ]
+    )
     try:
         async with aiohttp.ClientSession() as session:
-            async with session.get(f"{mock_url}/ACCESS_TOKEN/", params={
-                "client_secret": "demo-secret", "grant_type": "client_idmobile",
-                "licence": "100001"}) as r:
+            async with session.get(
+                f"{mock_url}/ACCESS_TOKEN/",
+                params={
+                    "client_secret": "demo-secret",
+                    "grant_type": "client_idmobile",
+                    "licence": "100001",
+                },
+            ) as r:
                 token = (await r.json())["access_token"]
-            async with session.get(f"{mock_url}/IDMOBILE/", params={
-                "number": "+33639983003", "token": token, "name": "ACME", "licence": "100001",
-                "scope": "numVerify"}) as r:
+            async with session.get(
+                f"{mock_url}/IDMOBILE/",
+                params={
+                    "number": "+33639983003",
+                    "token": token,
+                    "name": "ACME",
+                    "licence": "100001",
+                    "scope": "numVerify",
+                },
+            ) as r:
                 assert (await r.json())["status"] == "success"
         cases = [
             ("bare aiohttp handler", getter(f"{bare_url}/GET/")),
-            ("/GET/ pending", getter(f"{mock_url}/GET/",
-                                     {"token": token, "Licence": "100001", "scope": "numVerify"})),
-            ("/ACCESS_TOKEN/", getter(f"{mock_url}/ACCESS_TOKEN/", {
-                "client_secret": "demo-secret", "grant_type": "client_idmobile",
-                "licence": "100001"})),
-            ("/IDMOBILE/ matching_notp", getter(f"{mock_url}/IDMOBILE/", {
-                "number": "+33639980001", "token": token, "mode": "2", "name": "ACME",
-                "licence": "100001", "scope": "matching_notp", "user_infos": USER_INFOS})),
-            ("/IDMOBILE/ error 10", getter(f"{mock_url}/IDMOBILE/", {
-                "number": "0600", "token": token, "name": "ACME", "licence": "100001",
-                "scope": "numVerify"})),
+            (
+                "/GET/ pending",
+                getter(
+                    f"{mock_url}/GET/", {"token": token, "Licence": "100001", "scope": "numVerify"}
+                ),
+            ),
+            (
+                "/ACCESS_TOKEN/",
+                getter(
+                    f"{mock_url}/ACCESS_TOKEN/",
+                    {
+                        "client_secret": "demo-secret",
+                        "grant_type": "client_idmobile",
+                        "licence": "100001",
+                    },
+                ),
+            ),
+            (
+                "/IDMOBILE/ matching_notp",
+                getter(
+                    f"{mock_url}/IDMOBILE/",
+                    {
+                        "number": "+33639980001",
+                        "token": token,
+                        "mode": "2",
+                        "name": "ACME",
+                        "licence": "100001",
+                        "scope": "matching_notp",
+                        "user_infos": USER_INFOS,
+                    },
+                ),
+            ),
+            (
+                "/IDMOBILE/ error 10",
+                getter(
+                    f"{mock_url}/IDMOBILE/",
+                    {
+                        "number": "0600",
+                        "token": token,
+                        "name": "ACME",
+                        "licence": "100001",
+                        "scope": "numVerify",
+                    },
+                ),
+            ),
         ]
         results = []
         for name, call in cases:
@@ -147,10 +224,12 @@ async def main() -> None:
             proc.terminate()
             proc.wait(10)
     base = results[0].rps
-    print(f"{os.cpu_count()} cores, {args.requests} requests per case, concurrency {args.concurrency}")
+    cores = os.cpu_count()
+    print(f"{cores} cores, {args.requests} requests per case, concurrency {args.concurrency}")
     print(f"{'case':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}")
     for r in results:
-        print(f"{r.name:28} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d} {r.rps / base:8.2f}")
+        figures = f"{r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d} {r.rps / base:8.2f}"
+        print(f"{r.name:28} {figures}")
 
 
 if __name__ == "__main__":

@@ -227,9 +227,9 @@ async def main() -> None:
     cores = os.cpu_count()
     print(f"{cores} cores, {args.requests} requests per case, concurrency {args.concurrency}")
     print(f"{'case':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}")
-    for r in results:
-        figures = f"{r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d} {r.rps / base:8.2f}"
-        print(f"{r.name:28} {figures}")
+    for res in results:
+        figures = f"{res.rps:9.0f} {res.p50_ms:8.2f} {res.p99_ms:8.2f} {res.errors:7d}"
+        print(f"{res.name:28} {figures} {res.rps / base:8.2f}")
 
 
 if __name__ == "__main__":

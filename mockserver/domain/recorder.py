@@ -2,7 +2,8 @@
 
 One scenario per phone number seen in /IDMOBILE/, its outcome taken from what the upstream
 answered: initiate_error for an /IDMOBILE/ error, result_error for a /GET/ that ended in one,
-pending polls (pending answers after the first, which usually precedes consent), numVerify,
+pending polls (pending answers after the first, which usually precedes consent; consent auto
+when the first poll already had the answer, so that replays need not visit the url), numVerify,
 pinned matching scores, and the subscriber of a formfilling result. The proxy never sees the
 consent step (the client talks to the upstream's url directly), so a refused consent is
 recorded as the /GET/ error it produced. An error that the request's own violations explain
@@ -14,6 +15,7 @@ pseudonymise); licences keep their code but never their secret.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +89,8 @@ class Flow:
 
     def _result(self) -> dict[str, Any]:
         outcome: dict[str, Any] = {}
+        if not self.pendings:  # the first poll had the answer: consent came before, or by itself
+            outcome["consent"] = {"auto": True}
         if self.result_error:
             outcome["result_error"] = self.result_error
         if self.pendings > 1:
@@ -197,7 +201,9 @@ class Recorder:
 
     def render(self, seed: int | None) -> str:
         """document() as YAML text, with a header saying what was replaced."""
-        text = yaml.safe_dump(self.document(seed), sort_keys=False, allow_unicode=True, width=100)
+        text = yaml.dump(
+            self.document(seed), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+        )
         return HEADER + text
 
     def _scenario(
@@ -256,7 +262,22 @@ def _score(value: Any) -> float | str | None:
 
 
 def _for(scopes: Iterable[str], outcome: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {scope: dict(outcome) for scope in scopes if scope in SCOPE_NAMES}
+    """`outcome` for each scope, less what a scope never uses (scores, numverify)."""
+    parts = {}
+    for scope in (s for s in scopes if s in SCOPE_NAMES):
+        parts[scope] = copy.deepcopy(outcome)
+        if scope != "matching":
+            parts[scope].pop("scores", None)
+        if scope != "numVerify":
+            parts[scope].pop("numverify", None)
+    return parts
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes repeated values out in full: no &anchors in a file meant to be read."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _formfilling(flow: Flow) -> Mapping[str, Any] | None:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from mockserver.contract.errors import catalogue
+from mockserver.contract.schemas import contract
 from mockserver.domain.loading import DEFAULT_PACK, load_default
 from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.service import MockState
@@ -113,12 +114,12 @@ def test_get_error_has_its_magic_number(pack: ScenarioSet, error_id: str) -> Non
 
 def test_error_scenarios_follow_the_numbering(pack: ScenarioSet) -> None:
     """A scenario answering error NN is the one at 10 NN (/IDMOBILE/) or 20 NN (/GET/)."""
+    scopes = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
     seen = 0
     for scenario in pack.scenarios:
-        outcome = scenario.outcome_for("numVerify")
         for key, block in (("initiate_error", "10"), ("result_error", "20")):
-            error_id = getattr(outcome, key)
-            if error_id is not None:
+            ids = {getattr(scenario.outcome_for(scope), key) for scope in scopes} - {None}
+            for error_id in ids:
                 seen += 1
                 assert scenario.match.numbers == {f"+3363998{block}{error_id}"}, scenario.id
                 assert error_id in catalogue().business

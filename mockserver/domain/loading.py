@@ -73,6 +73,11 @@ def load_all(paths: Iterable[Path], include_default: bool = True) -> ScenarioSet
     return result
 
 
+def _scope_names() -> list[str]:
+    names: list[str] = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
+    return list(names)
+
+
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
     loader = yaml.SafeLoader(text)
     try:
@@ -171,9 +176,16 @@ class _Builder:
 
     def _scenario(self, index: int, raw: Mapping[str, Any]) -> Scenario:
         pointer = f"/scenarios/{index}"
-        self._check_outcome(f"{pointer}/outcome", raw.get("outcome", {}))
-        for scope, override in raw.get("scopes", {}).items():
-            self._check_outcome(f"{pointer}/scopes/{scope}", override, scope)
+        overrides = raw.get("scopes", {})
+        candidates = raw["match"].get("scopes") or _scope_names()
+        for key in ("initiate_error", "result_error"):
+            # An outcome-level error applies to every scope the scenario answers that does
+            # not override it; each of those scopes must be allowed to return it.
+            applies = [s for s in candidates if key not in overrides.get(s, {})]
+            self._check_outcome(f"{pointer}/outcome", raw.get("outcome", {}), key, applies)
+        for scope, override in overrides.items():
+            for key in ("initiate_error", "result_error"):
+                self._check_outcome(f"{pointer}/scopes/{scope}", override, key, [scope])
         return Scenario(
             id=raw["id"],
             match=self._match(f"{pointer}/match", raw["match"]),
@@ -243,17 +255,31 @@ class _Builder:
             return None
 
     def _check_outcome(
-        self, pointer: str, raw: Mapping[str, Any], scope: str | None = None
+        self, pointer: str, raw: Mapping[str, Any], key: str, scopes: list[str]
     ) -> None:
-        for key, endpoint in (("initiate_error", "IDMOBILE"), ("result_error", "GET")):
-            error_id = raw.get(key)
-            if error_id is None:
-                continue
-            if error_id not in catalogue().business:
-                self._problem(f"{pointer}/{key}", f"error {error_id} is not in the catalogue")
-            elif not catalogue().get(error_id).allowed(endpoint, scope):
-                where = f"/{endpoint}/" + (f" for scope {scope}" if scope else "")
-                self._problem(f"{pointer}/{key}", f"error {error_id} cannot be returned by {where}")
+        error_id = raw.get(key)
+        if error_id is None:
+            return
+        endpoint = "IDMOBILE" if key == "initiate_error" else "GET"
+        if error_id not in catalogue().business:
+            self._problem(f"{pointer}/{key}", f"error {error_id} is not in the catalogue")
+            return
+        entry = catalogue().get(error_id)
+        if endpoint == "GET":
+            # matching_notp is retrieved as matching when the operator asks for consent.
+            scopes = ["matching" if s == "matching_notp" else s for s in scopes]
+        if not entry.allowed(endpoint):
+            self._problem(
+                f"{pointer}/{key}", f"error {error_id} cannot be returned by /{endpoint}/"
+            )
+            return
+        refused = sorted({s for s in scopes if not entry.allowed(endpoint, s)})
+        if refused:
+            self._problem(
+                f"{pointer}/{key}",
+                f"error {error_id} cannot be returned by /{endpoint}/ for scope "
+                f"{', '.join(refused)} (limit it under `scopes:` or `match.scopes`)",
+            )
 
     def _check_unique(self, ids: list[str], pointer: str, what: str) -> None:
         seen: set[str] = set()

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.contract.errors import split_scope
+from mockserver.contract.errors import catalogue, split_scope
 from mockserver.domain import phones
 from mockserver.domain.pseudonymise import Pseudonymiser, personal_values
 from mockserver.domain.scoring import ADDRESS_FIELDS
@@ -74,7 +74,14 @@ class Flow:
         if self.explained:
             return {}
         if self.initiate_error:
-            return _for(split_scope(self.scope), {"initiate_error": self.initiate_error})
+            # A combined scope's error belongs to the parts that may return it (05 and 07
+            # come from matching in matching,formfilling).
+            entry = catalogue().business.get(self.initiate_error)
+            allowed = [
+                p for p in split_scope(self.scope) if entry is None or entry.allowed("IDMOBILE", p)
+            ]
+            error = {"initiate_error": self.initiate_error}
+            return _for(allowed or split_scope(self.scope), error)
         if self.scope == "matching_notp" and not self.consent:
             pinned = pin_scores(self.scores or {})
             return {"matching_notp": {"scores": pinned} if pinned else {}}

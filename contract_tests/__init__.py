@@ -1,0 +1,1 @@
+"""The contract suite: the same tests against the in-process mock or any DQE server."""

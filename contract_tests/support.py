@@ -52,11 +52,31 @@ def scopes_allowing(endpoint: str, error_id: str | None, scopes: list[str]) -> l
     return [s for s in scopes if catalogue().get(error_id).allowed(endpoint, s)]
 
 
+def outcome_for(found: dict[str, Any], scope: str) -> dict[str, Any]:
+    """A scenario's outcome in `scope`: each part's `scopes:` override merged in, key by key
+    (consent and pending one level deep), as the README's scenario format says."""
+    merged: dict[str, Any] = dict(found.get("outcome", {}))
+    for part in scope.split(","):
+        for key, value in found.get("scopes", {}).get(part, {}).items():
+            nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
+            merged[key] = {**merged[key], **value} if nested else value
+    return merged
+
+
 def initiate_scopes(found: dict[str, Any]) -> list[str]:
     """Scopes a magic number can be initiated with, its errors being allowed there."""
-    outcome = found.get("outcome", {})
-    scopes = scopes_allowing("IDMOBILE", outcome.get("initiate_error"), scope_enum("scope"))
-    return scopes_allowing("GET", outcome.get("result_error"), scopes)
+
+    def allowed(scope: str) -> bool:
+        outcome = outcome_for(found, scope)
+        get_scope = "matching" if scope == "matching_notp" else scope
+        return bool(
+            scopes_allowing("IDMOBILE", outcome.get("initiate_error"), [scope])
+            and scopes_allowing(
+                "GET", outcome_for(found, get_scope).get("result_error"), [get_scope]
+            )
+        )
+
+    return [s for s in scope_enum("scope") if allowed(s)]
 
 
 def consent_errors() -> dict[str, str]:

@@ -14,6 +14,7 @@ from contract_tests.support import (
     get_params,
     idmobile_params,
     initiate_scopes,
+    outcome_for,
 )
 from contract_tests.target import Target
 from mockserver.testing.strategies import magic_scenarios, number_formats
@@ -21,16 +22,15 @@ from mockserver.testing.strategies import magic_scenarios, number_formats
 pytestmark = pytest.mark.mock_only
 
 
-def initiate_error(number: str, found: dict[str, Any]) -> str | None:
+def initiate_error(number: str, found: dict[str, Any], scope: str) -> str | None:
     """The scenario's initiate_error; the operator-* numbers end with the id they produce."""
     if found["id"].startswith("operator-"):
         return number[-2:]
-    error_id = found.get("outcome", {}).get("initiate_error")
+    error_id = outcome_for(found, scope).get("initiate_error")
     return str(error_id) if error_id is not None else None
 
 
-def final_error(found: dict[str, Any]) -> str | None:
-    outcome = found.get("outcome", {})
+def final_error(outcome: dict[str, Any]) -> str | None:
     decision = outcome.get("consent", {}).get("decision", "approve")
     return consent_errors().get(decision) or outcome.get("result_error")
 
@@ -43,12 +43,12 @@ def test_a_magic_number_answers_what_its_scenario_says(target: Target, data: st.
     token = target.token()
     params = idmobile_params(token, target.licence, scope, text, redirect_uri=PARTNER)
     answer = target.call("IDMOBILE", params)
-    assert answer.error_id == initiate_error(number, found)
+    assert answer.error_id == initiate_error(number, found, scope)
     if answer.error_id is not None or "url" not in answer.body:
         return
-    outcome = found.get("outcome", {})
     visit = target.visit(answer.body["url"])
     get_scope = "matching" if scope == "matching_notp" else scope
+    outcome = outcome_for(found, get_scope)
     if outcome.get("consent", {}).get("decision") == "abandon":
         assert visit.status == 200
         assert (
@@ -64,5 +64,5 @@ def test_a_magic_number_answers_what_its_scenario_says(target: Target, data: st.
         for _ in range(pending.get("polls", 0) + 1)
     ]
     assert [a.status_field for a in answers[:-1]] == ["pending"] * pending.get("polls", 0)
-    assert answers[-1].error_id == final_error(found)
-    assert answers[-1].status_field == ("error" if final_error(found) else "success")
+    assert answers[-1].error_id == final_error(outcome)
+    assert answers[-1].status_field == ("error" if final_error(outcome) else "success")

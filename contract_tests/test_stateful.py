@@ -28,6 +28,8 @@ from contract_tests.support import (
     get_params,
     idmobile_params,
     initiate_scopes,
+    outcome_for,
+    scope_enum,
 )
 from contract_tests.target import Target
 from mockserver.testing.checks import Response
@@ -42,7 +44,7 @@ def _consenting() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
     """Magic numbers whose /IDMOBILE/ answers (most of the time) with a consent url."""
     return magic_scenarios().filter(
         lambda magic: (
-            "initiate_error" not in magic[1].get("outcome", {})
+            not any(outcome_for(magic[1], s).get("initiate_error") for s in scope_enum("scope"))
             and not magic[1]["id"].startswith("operator-")
         )
     )
@@ -55,14 +57,14 @@ class Flow:
     token: str
     scope: str
     url: str
-    scenario: dict[str, Any]
+    outcome: dict[str, Any]
     redirected: str | None = None
     final: Any = None
 
     @property
     def auto(self) -> bool:
         """Consent completed by itself at /IDMOBILE/."""
-        return bool(self.scenario.get("outcome", {}).get("consent", {}).get("auto"))
+        return bool(self.outcome.get("consent", {}).get("auto"))
 
 
 class FlowMachine(RuleBasedStateMachine):
@@ -108,12 +110,13 @@ class FlowMachine(RuleBasedStateMachine):
         text = data.draw(number_formats(number))
         params = idmobile_params(token, self.target.licence, scope, text, redirect_uri=PARTNER)
         response = self.call("IDMOBILE", params)
-        initiate_error = scenario.get("outcome", {}).get("initiate_error")
+        initiate_error = outcome_for(scenario, scope).get("initiate_error")
         if initiate_error and not self.expired(token):
             assert response.error_id == initiate_error
         if response.error_id is None and "url" in response.body:
             get_scope = "matching" if scope == "matching_notp" else scope
-            self.flows[token] = Flow(token, get_scope, response.body["url"], scenario)
+            outcome = outcome_for(scenario, get_scope)
+            self.flows[token] = Flow(token, get_scope, response.body["url"], outcome)
 
     @rule(magic=st.one_of(_consenting(), magic_scenarios()), data=st.data())
     def initiate_with_a_new_token(
@@ -165,7 +168,7 @@ class FlowMachine(RuleBasedStateMachine):
         if flow.redirected == "error":
             assert response.error_id in consent_errors().values()
         else:
-            assert response.error_id == flow.scenario.get("outcome", {}).get("result_error")
+            assert response.error_id == flow.outcome.get("result_error")
 
     @precondition(lambda self: self.flows)
     @rule(data=st.data(), seconds=st.sampled_from([5, 10, 20, 35, None]))

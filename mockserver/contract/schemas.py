@@ -113,8 +113,12 @@ class Contract:
     def _validate_request(self, endpoint: str, params: Mapping[str, Any]) -> ViolationSet:
         name = REQUEST_SCHEMAS[endpoint]
         errors = self.validator(name).iter_errors(params)
-        found = (self._violation(name, e) for e in _leaves(errors))
-        return ViolationSet(endpoint, tuple(sorted(set(found), key=_order)))
+        found: dict[tuple[str, str, str | None], Violation] = {}
+        for error in _leaves(errors):
+            violation = self._violation(name, error)
+            # The same rule reached through two schema paths is one violation.
+            found.setdefault((violation.pointer, violation.rule, violation.error_id), violation)
+        return ViolationSet(endpoint, tuple(sorted(found.values(), key=_order)))
 
     def validate_response(self, name: str, body: Any) -> list[Violation]:
         """Check a response body against responses/`name`.schema.json."""

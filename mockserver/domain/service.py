@@ -99,7 +99,9 @@ def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
     """Request parameters with user_infos decoded from JSON (left as text if it is not JSON)."""
     params: dict[str, Any] = dict(raw)
     text = params.get("user_infos")
-    if isinstance(text, str) and text.strip():
+    if isinstance(text, str) and not text.strip():
+        params["user_infos"] = ""  # blank counts as empty (05 where it is mandatory)
+    elif isinstance(text, str):
         with contextlib.suppress(ValueError, RecursionError):
             params["user_infos"] = json.loads(text)
     return params

@@ -8,7 +8,6 @@ contract answers it with. Scopes, keys, enums, consts and patterns are read from
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import re
@@ -26,6 +25,7 @@ from jsonschema import Draft202012Validator
 
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import REQUEST_SCHEMAS, contract
+from mockserver.domain.service import parse_params
 from mockserver.resources import scenarios_dir
 from mockserver.testing.client import DEFAULT_LICENCE, DEFAULT_SECRET
 
@@ -97,13 +97,8 @@ def _given(value: Given) -> st.SearchStrategy[str]:
 
 
 def decoded(params: Mapping[str, str]) -> dict[str, Any]:
-    """Parameters as the request schemas see them: user_infos parsed when it is JSON text."""
-    result: dict[str, Any] = dict(params)
-    text = result.get("user_infos")
-    if isinstance(text, str) and text.strip():
-        with contextlib.suppress(ValueError, RecursionError):
-            result["user_infos"] = json.loads(text)
-    return result
+    """Parameters as the request schemas see them (the mock's own decoding, not a copy)."""
+    return parse_params(params)
 
 
 def _text(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str]:

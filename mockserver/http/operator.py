@@ -6,7 +6,7 @@ import re
 
 from aiohttp import web
 
-from mockserver.domain.service import ConsentStep
+from mockserver.domain.consent import ConsentStep
 from mockserver.domain.sessions import Session
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, read_form

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from mockserver.contract.errors import split_scope
-from mockserver.domain.service import ConsentStep
+from mockserver.domain.consent import ConsentStep
 from mockserver.domain.sessions import Session
 
 # Brand colour and the text colour that reads on it; other operators get a colour from their name.

@@ -1,0 +1,154 @@
+"""The operator's consent step: what the page shows, and what the user's answer does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mockserver.contract.errors import split_scope
+from mockserver.domain.clock import Clock
+from mockserver.domain.sessions import Phase, Session, SessionStore
+from mockserver.domain.tokens import TokenStore
+
+
+@dataclass(frozen=True)
+class ConsentStep:
+    """What the operator's consent endpoint shows or where it sends the browser.
+
+    redirect_to is the partner's redirect_uri with token and status once consent is over (a
+    POST redirects there; the page links to it). The form is open while neither completed
+    nor expired; show_otp_field is False for numVerify (the operator detects the line).
+    """
+
+    session: Session
+    completed: bool
+    redirect_to: str | None
+    message: str
+    expired: bool = False
+    error: bool = False
+    show_otp_field: bool = False
+    expected_code: str | None = None
+    attempts_left: int = 0
+
+
+def redirect_url(uri: str, token: str, status: str) -> str:
+    """redirect_uri with the client's own query kept and token and status added (encoded)."""
+    parts = urlsplit(uri)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in ("token", "status")
+    ]
+    query += [("token", token), ("status", status)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def asks_for_code(scope: str) -> bool:
+    """Every consent scope but numVerify sends a one-time code by SMS."""
+    return any(part != "numVerify" for part in split_scope(scope))
+
+
+class ConsentDesk:
+    """The consent url's behaviour over the session and token stores."""
+
+    def __init__(self, sessions: SessionStore, tokens: TokenStore, clock: Clock) -> None:
+        self.sessions = sessions
+        self.tokens = tokens
+        self.clock = clock
+
+    def view(self, session_id: str) -> ConsentStep | None:
+        """What the consent page shows now, without acting; None for an unknown session."""
+        session = self.sessions.by_id(session_id)
+        if session is None:
+            return None
+        if session.phase is not Phase.AWAITING_CONSENT:
+            return self._finished(session)
+        if self._expired(session):
+            return self._open(session, "This request has expired.", expired=True)
+        return self._open(session, "")
+
+    def answer(
+        self, session_id: str, decision: str | None = None, otp: str | None = None
+    ) -> ConsentStep | None:
+        """The user's answer on the consent url; None for an unknown session.
+
+        No decision: the scenario's user acts (right code, the scenario's decision); a code
+        sent without a decision is checked when that decision accepts. approve with a wrong
+        otp costs an attempt until max_attempts (then wrong_otp); with the right one (or none)
+        it is approve, or operator_failure when the scenario says so. deny, and the other
+        DECISIONS an API client may post, apply as they are.
+        """
+        session = self.sessions.by_id(session_id)
+        if session is None:
+            return None
+        if session.phase is Phase.AWAITING_CONSENT:
+            if self._expired(session):
+                return self._open(session, "This request has expired.", expired=True)
+            now = self.clock.now(session.token)
+            chosen = self._decision(session, decision, otp, now)
+            if isinstance(chosen, ConsentStep):
+                return chosen
+            if chosen == "abandon":
+                session.record(now, "visit", "abandoned")
+                return self._open(session, "The user left without answering.")
+            session.complete_consent(chosen, now)
+        return self._finished(session)
+
+    def _decision(
+        self, session: Session, decision: str | None, otp: str | None, now: float
+    ) -> str | ConsentStep:
+        """The decision an answer leads to, or the page again after a wrong or missing code."""
+        scripted = session.outcome.consent
+        if decision is None:
+            if otp is None or scripted.decision not in ("approve", "operator_failure"):
+                return scripted.decision
+            decision = "approve"
+        if decision != "approve":
+            return decision
+        if not asks_for_code(session.scope):
+            # numVerify: the operator detects the line; the scenario says if the check fails.
+            failing = scripted.decision in ("wrong_otp", "operator_failure")
+            return scripted.decision if failing else "approve"
+        if otp is not None and not otp.strip():
+            return self._open(session, "Enter the code sent by SMS.", error=True)
+        if otp is not None and otp.strip() != scripted.otp:
+            session.otp_attempts += 1
+            session.record(now, "otp", f"wrong code ({session.otp_attempts})")
+            left = scripted.max_attempts - session.otp_attempts
+            if left > 0:
+                tries = "try" if left == 1 else "tries"
+                return self._open(session, f"Wrong code, {left} {tries} left.", error=True)
+            return "wrong_otp"
+        return "operator_failure" if scripted.decision == "operator_failure" else "approve"
+
+    def _expired(self, session: Session) -> bool:
+        token = self.tokens.get(session.token)
+        return token is None or not token.valid_at(self.clock.now(session.token))
+
+    def _open(
+        self, session: Session, message: str, *, expired: bool = False, error: bool = False
+    ) -> ConsentStep:
+        """The page with its form (or, expired, without one)."""
+        consent = session.outcome.consent
+        asks = asks_for_code(session.scope)
+        if not message:
+            message = "Enter the code sent by SMS." if asks else "Confirm it is your line."
+        return ConsentStep(
+            session,
+            completed=False,
+            redirect_to=None,
+            message=message,
+            expired=expired,
+            error=error or expired,
+            show_otp_field=asks and not expired,
+            expected_code=consent.otp if asks else None,
+            attempts_left=max(consent.max_attempts - session.otp_attempts, 0),
+        )
+
+    def _finished(self, session: Session) -> ConsentStep:
+        target = (
+            redirect_url(session.redirect_uri, session.token, session.redirect_status)
+            if session.redirect_uri
+            else None
+        )
+        return ConsentStep(session, True, target, f"Consent finished: {session.redirect_status}.")

@@ -95,6 +95,14 @@ def _template_regex(template: str) -> str:
     return _escape(head) + "( .+)?" + _escape(tail)
 
 
+def error_id_of(body: Any) -> str | None:
+    """The error id a body carries: a business error's error_id, or a token error's error."""
+    if isinstance(body, dict):
+        value = body.get("error_id", body.get("error"))
+        return value if isinstance(value, str) else None
+    return None
+
+
 class UnknownErrorId(KeyError):
     """An error id that the catalogue does not define."""
 

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from mockserver.contract.errors import error_id_of
 from mockserver.domain.journal import JournalEntry, redact
 from mockserver.http.decode import DecodeError, decode
 from mockserver.http.keys import STATE, call_of, endpoint_of
@@ -68,7 +69,7 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         response=body,
         scenario_id=call.scenario_id,
         token=call.token,
-        error_id=_error_id(body),
+        error_id=error_id_of(body),
         fault=call.fault,
         request_violations=call.request_violations,
     )
@@ -88,10 +89,3 @@ def _body(response: web.StreamResponse) -> Any:
         except ValueError:
             return text
     return text[:2000]
-
-
-def _error_id(body: Any) -> str | None:
-    if isinstance(body, dict):
-        value = body.get("error_id", body.get("error"))
-        return str(value) if isinstance(value, str) else None
-    return None

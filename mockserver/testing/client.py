@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import ClientSession
 from yarl import URL
 
+from mockserver.contract.errors import error_id_of
 from mockserver.contract.schemas import Violation, contract
 
 RESPONSE_SCHEMAS = {"ACCESS_TOKEN": "access_token", "IDMOBILE": "idmobile", "GET": "get"}
@@ -35,10 +36,7 @@ class Reply:
     @property
     def error_id(self) -> str | None:
         """The DQE error id (business) or OAuth error (token), if the body is an error."""
-        if isinstance(self.body, dict):
-            value = self.body.get("error_id", self.body.get("error"))
-            return str(value) if value is not None else None
-        return None
+        return error_id_of(self.body)
 
 
 class DqeClient:

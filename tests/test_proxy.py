@@ -388,7 +388,7 @@ def test_pseudonyms_are_deterministic_distinct_and_fictional() -> None:
     first = Pseudonymiser(1)
     fakes = [first.number(n) for n in originals]
     assert len(set(fakes)) == 1000
-    assert all(f.startswith("+33639987") and len(f) == 12 for f in fakes)
+    assert all(f.startswith("+33639988") and len(f) == 12 for f in fakes)
     again = Pseudonymiser(1)
     assert [again.number(n) for n in originals[:50]] == fakes[:50]
     other = Pseudonymiser(2)

@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-# ARCEP's fiction range, the part dqe-mock keeps for recordings: +33 6 39 98 7x xx.
-RECORDED_PREFIX = "+33639987"
+# ARCEP's fiction range, the part dqe-mock keeps for recordings: +33 6 39 98 8x xx.
+RECORDED_PREFIX = "+33639988"
 RECORDED_CAPACITY = 1000
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -66,7 +66,7 @@ class Pseudonymiser:
         self._avoid |= {_fold(v) for v in values if v and v.strip()}
 
     def number(self, e164: str) -> str:
-        """A number in +33 6 39 98 7x xx, the same for the same original, unique per instance."""
+        """A number in +33 6 39 98 8x xx, the same for the same original, unique per instance."""
         if e164 in self._numbers:
             return self._numbers[e164]
         if len(self._taken) >= RECORDED_CAPACITY:

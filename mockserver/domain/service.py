@@ -25,6 +25,10 @@ from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
 
 USER_INFOS_SCOPES = ("matching_notp", "matching")
+# Expired tokens and their sessions are kept an hour (of the mock's clock) for the admin API's
+# timelines, then forgotten; the check runs once every PRUNE_EVERY tokens issued.
+RETENTION = 3600.0
+PRUNE_EVERY = 256
 
 
 @dataclass
@@ -38,11 +42,26 @@ class MockState:
     journal: Journal = field(default_factory=Journal)
     faults: FaultBook = field(default_factory=FaultBook)
     default_ttl: int = DEFAULT_TOKEN_TTL
+    _issued: int = field(default=0, init=False, repr=False)
 
     @property
     def scenarios(self) -> ScenarioSet:
         """The scenarios loaded from files (without any namespace's runtime additions)."""
         return self.registry.base
+
+    def forget_expired(self, now: float) -> None:
+        """Drop tokens (and their sessions) that expired over RETENTION seconds ago.
+
+        A long-lived shared mock would otherwise grow with every token; an old token answers
+        30 either way. Checked every PRUNE_EVERY tokens, so it costs nothing per request.
+        """
+        self._issued += 1
+        if self._issued % PRUNE_EVERY:
+            return
+        gone = self.tokens.prune(now - RETENTION)
+        self.sessions.drop_tokens(gone)
+        for token in gone:
+            self.clock.forget(token)
 
     def reset(self, namespace: str | None = None) -> None:
         """Forget tokens, sessions, journal and runtime scenarios (of one namespace, or all).
@@ -166,6 +185,7 @@ class IdMobile:
         now = self.state.clock.now()
         token = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
         call.token = token.value
+        self.state.forget_expired(now)
         return bodies.token_body(token.value, token.refresh, token.ttl)
 
     def _token(

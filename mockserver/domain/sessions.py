@@ -126,6 +126,13 @@ class SessionStore:
         """Every session, oldest first."""
         return list(self._by_id.values())
 
+    def drop_tokens(self, tokens: list[str]) -> None:
+        """Forget the sessions of these tokens."""
+        for token in tokens:
+            session = self._by_token.pop(token, None)
+            if session is not None:
+                self._by_id.pop(session.id, None)
+
     def __len__(self) -> int:
         return len(self._by_id)
 

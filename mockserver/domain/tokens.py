@@ -54,6 +54,13 @@ class TokenStore:
             return None
         return token
 
+    def prune(self, before: float) -> list[str]:
+        """Forget tokens that expired before `before`; return their values."""
+        gone = [v for v, t in self._tokens.items() if t.expires_at < before]
+        for value in gone:
+            del self._tokens[value]
+        return gone
+
     def __len__(self) -> int:
         return len(self._tokens)
 

@@ -79,6 +79,8 @@ async def health(request: web.Request) -> web.Response:
                 "errors": report.errors.splitlines(),
             },
             "journal": {"entries": len(state.journal), "limit": state.journal.limit},
+            "tokens": len(state.tokens),
+            "sessions": len(state.sessions),
         }
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import subprocess
 import sys
 import urllib.request
@@ -14,34 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.served import serve_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:[0-9]+)")
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    """`python -m mockserver serve --port 0 --seed 5`; its url, read from its first line."""
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "5"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], 60)
-        assert ready, "dqe-mock serve printed nothing within 60 s"
-        first = process.stdout.readline()
-        found = LISTENING.search(first)
-        assert found, f"unexpected first line: {first!r}"
-        yield found.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    """`python -m mockserver serve --port 0 --seed 5`; its url."""
+    with serve_cli(tmp_path / "serve.log", "--seed", "5") as url:
+        yield url
 
 
 def suite_environment() -> dict[str, str]:

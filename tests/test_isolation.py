@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
 import subprocess
 import sys
 import urllib.request
@@ -17,54 +16,21 @@ from typing import Any
 
 import pytest
 
+from tests.served import serve_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = "tests/isolation_suite"
 SUITE_TESTS = 6
 WORKERS = 2
-START_WITHIN = 30.0
 RUN_WITHIN = 300.0
 SUMMARY = re.compile(r"=+ (.+) in [\d.]+s(?: \([^)]*\))? =+")
-LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
-
-
-def first_line(process: subprocess.Popen[str], within: float) -> str:
-    """The first line the process prints, waiting at most `within` seconds for it."""
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout=within):
-            raise AssertionError(f"the server printed nothing within {within} s")
-    return process.stdout.readline()
 
 
 @pytest.fixture
 def shared_server(tmp_path: Path) -> Iterator[str]:
     """`python -m mockserver serve --port 0 --seed 3` in a subprocess; its base url."""
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        line = first_line(process, START_WITHIN)
-        found = LISTENING.search(line)
-        assert found, (
-            f"unexpected first line {line!r}; log:\n{(tmp_path / 'server.log').read_text()}"
-        )
-        yield found.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        assert process.stdout is not None
-        process.stdout.close()
-        log.close()
+    with serve_cli(tmp_path / "server.log", "--seed", "3") as url:
+        yield url
 
 
 def admin_get(base_url: str, path: str) -> Any:

@@ -8,10 +8,8 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.parse
 import urllib.request
@@ -24,13 +22,13 @@ import pytest
 
 from mockserver import cli, docs
 from mockserver.domain.loading import load_all, load_default
+from tests.served import serve_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCKERFILE = ROOT / "Dockerfile"
 EXAMPLE = ROOT / "scenarios" / "examples" / "example.yaml"
 WALKTHROUGH = "Walkthrough with curl"
-SERVER_START_TIMEOUT = 20.0
 WALKTHROUGH_TIMEOUT = 120.0
 MARKER = "@@readme-block@@"
 
@@ -121,48 +119,11 @@ def test_magic_table_covers_the_pack_with_catalogue_labels() -> None:
 # -- the walkthrough, executed ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    """Poll the port (bounded) until the server accepts connections, or fail with its log."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"dqe-mock serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(
-        f"dqe-mock serve did not listen on {port} in {SERVER_START_TIMEOUT}s:\n{log.read_text()}"
-    )
-
-
 @pytest.fixture(scope="module")
 def dqe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real CLI server, as a subprocess on a free port."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "dqe-mock.log"
-    command = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--seed", "1"]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_until_listening(process, port, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """The real CLI server, as a subprocess on the free port it binds."""
+    with serve_cli(tmp_path_factory.mktemp("server") / "dqe-mock.log", "--seed", "1") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -149,23 +149,23 @@ def validate(paths: Sequence[Path], include_default_pack: bool = True) -> int:
 
     Prints `file:line: reason` per problem and returns 1 if there was any.
     """
-    status = 0
+    # The paths are layered in order, as `serve --scenarios` layers them: a file may use the
+    # operators or licences of an earlier one.
+    try:
+        loaded = load_all(paths, include_default_pack)
+    except ScenarioFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    own = tuple(s for s in loaded.sources if not s.startswith("<built-in>"))
+    findings = lint(loaded, own)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    if findings:
+        return 1
+    pack = "with the built-in pack" if include_default_pack else "without the built-in pack"
     for path in paths:
-        try:
-            loaded = load_all([path], include_default_pack)
-        except ScenarioFileError as exc:
-            print(exc, file=sys.stderr)
-            status = 1
-            continue
-        own = tuple(s for s in loaded.sources if not s.startswith("<built-in>"))
-        findings = lint(loaded, own)
-        for finding in findings:
-            print(finding, file=sys.stderr)
-        if findings:
-            status = 1
-            continue
-        print(f"{path}: ok ({len(loaded.scenarios)} scenarios with the built-in pack)")
-    return status
+        print(f"{path}: ok ({len(loaded.scenarios)} scenarios {pack})")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

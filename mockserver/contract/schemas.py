@@ -17,6 +17,8 @@ from referencing.jsonschema import DRAFT202012
 from mockserver.contract.errors import catalogue
 from mockserver.resources import schemas_dir
 
+# Formats are assertions here (dates must exist, patterns must compile), not annotations.
+FORMATS = Draft202012Validator.FORMAT_CHECKER
 ERROR_KEYWORD = "x-dqe-error"
 REQUEST_CACHE_SIZE = 2048
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
@@ -89,7 +91,9 @@ class Contract:
         """The compiled validator of schema file `name` (path relative to schemas/)."""
         if name not in self._validators:
             schema = self.schemas[name]
-            self._validators[name] = Draft202012Validator(schema, registry=self.registry)
+            self._validators[name] = Draft202012Validator(
+                schema, registry=self.registry, format_checker=FORMATS
+            )
         return self._validators[name]
 
     def validate_request(self, endpoint: str, params: Mapping[str, Any]) -> ViolationSet:

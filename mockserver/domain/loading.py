@@ -34,6 +34,19 @@ class ScenarioFileError(ValueError):
 
 def load_text(text: str, source: str) -> ScenarioSet:
     """Parse, validate and build one scenario document."""
+    try:
+        return _load_text(text, source)
+    except RecursionError as exc:
+        # Recursive YAML aliases (x: &a [*a]) or absurd nesting.
+        raise ScenarioFileError(
+            source, [(0, "nested too deeply, or a YAML alias refers to itself")]
+        ) from exc
+    except OverflowError as exc:
+        # A regular expression with an impossible repetition count, say.
+        raise ScenarioFileError(source, [(0, f"a value is out of range: {exc}")]) from exc
+
+
+def _load_text(text: str, source: str) -> ScenarioSet:
     data, lines = _parse_yaml(text, source)
     problems = [
         (_line_for(lines, v.pointer), f"{v.pointer or '/'}: {v.message}")
@@ -214,7 +227,7 @@ class _Builder:
         if "pattern" in raw:
             try:
                 pattern = re.compile(raw["pattern"])
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:
                 self._problem(f"{pointer}/pattern", f"not a regular expression: {exc}")
         return Match(
             numbers=numbers,

@@ -97,6 +97,10 @@ class ScenarioRegistry:
         except ScenarioFileError as exc:
             self.last_reload = ReloadReport(False, self.generation, str(exc))
             return self.last_reload
+        except Exception as exc:  # a loader bug must not stop the server serving the last set
+            message = f"unexpected error while loading (a bug in dqe-mock): {exc!r}"
+            self.last_reload = ReloadReport(False, self.generation, message)
+            return self.last_reload
         self.base = fresh
         self._changed()
         self.last_reload = ReloadReport(True, self.generation)

@@ -11,12 +11,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mockserver.contract.errors import DqeError, split_scope
 from mockserver.contract.schemas import contract
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
-from mockserver.domain.consent import ConsentDesk, ConsentStep
+from mockserver.domain.consent import ConsentDesk, ConsentStep, redirect_url
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry
@@ -193,7 +194,9 @@ class IdMobile:
     ) -> str:
         value = str(params.get("token", ""))
         call.token = value
-        if self.state.tokens.valid(value, licence.licence, self.state.clock.now(value)) is None:
+        now = self.state.clock.now(value)
+        # A namespace's tokens are its own: parallel workers cannot use each other's.
+        if self.state.tokens.valid(value, licence.licence, now, call.namespace) is None:
             raise DqeError(
                 "30", reason="the token is unknown, expired or of another licence", scope=scope
             )
@@ -219,6 +222,7 @@ class IdMobile:
                 scope=scope,
             )
         view = self._view(call)
+        _check_redirect(params.get("redirect_uri"), scope)
         number = self._number(params, view)
         scenario = view.find(
             str(params["number"]), number.e164 if number else None, licence.licence, scope
@@ -382,3 +386,19 @@ class IdMobile:
     ) -> ConsentStep | None:
         """The user's answer on the consent url; None for an unknown session."""
         return self.consents.answer(session_id, decision, otp)
+
+
+def _check_redirect(uri: Any, scope: str) -> None:
+    """A redirect_uri the consent step can build on: http(s), a host, a valid port (else 01)."""
+    if not isinstance(uri, str) or not uri:
+        return
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+        redirect_url(uri, "token", "success")
+    except ValueError as exc:
+        raise DqeError(
+            "01", reason=f"redirect_uri {uri!r} is not a usable URL: {exc}", scope=scope
+        ) from exc
+    if not parts.hostname or (port is not None and port == 0):
+        raise DqeError("01", reason=f"redirect_uri {uri!r} has no usable host or port", scope=scope)

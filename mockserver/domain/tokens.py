@@ -47,10 +47,14 @@ class TokenStore:
         """The token with this value, expired or not."""
         return self._tokens.get(value)
 
-    def valid(self, value: str, licence: str, now: float) -> AccessToken | None:
-        """The token if it exists, belongs to `licence` and has not expired; else None."""
+    def valid(
+        self, value: str, licence: str, now: float, namespace: str | None = None
+    ) -> AccessToken | None:
+        """The token if it exists, belongs to `licence` (and `namespace`) and has not expired."""
         token = self._tokens.get(value)
         if token is None or token.licence != licence or not token.valid_at(now):
+            return None
+        if namespace is not None and token.namespace != namespace:
             return None
         return token
 

@@ -119,8 +119,15 @@ async def list_scenarios(request: web.Request) -> web.Response:
     return web.json_response({"namespace": namespace, "scenarios": items})
 
 
+async def _body_text(request: web.Request) -> str:
+    try:
+        return await request.text()
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise _fail(400, f"the body is not text in its charset: {exc}") from exc
+
+
 async def _layer_from_body(request: web.Request, namespace: str) -> Any:
-    text = await request.text()
+    text = await _body_text(request)
     try:
         return load_text(text, f"<admin:{namespace}>")
     except ScenarioFileError as exc:
@@ -180,8 +187,8 @@ async def reload(request: web.Request) -> web.Response:
 async def read_journal(request: web.Request) -> web.Response:
     """Journal entries, oldest first (`limit` keeps the latest N)."""
     limit_text = request.query.get("limit", "")
-    if limit_text and not limit_text.isdigit():
-        raise _fail(400, "limit must be a whole number")
+    if limit_text and not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) < 10):
+        raise _fail(400, "limit must be a whole number (at most 9 digits)")
     entries = request.app[STATE].journal.entries(_namespace(request), int(limit_text or 0) or None)
     return web.json_response({"entries": [e.as_json() for e in entries]})
 
@@ -223,23 +230,33 @@ async def session_timeline(request: web.Request) -> web.Response:
     return web.json_response(_session_json(session))
 
 
+MAX_ADVANCE = 100 * 365 * 24 * 3600.0
+
+
+def _seconds(value: Any) -> float | None:
+    """A finite, non-negative number of seconds (at most MAX_ADVANCE); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= MAX_ADVANCE else None
+
+
 async def advance_clock(request: web.Request) -> web.Response:
     """POST {"seconds": N, "token": optional}: move time forward, for everyone or one token."""
     try:
-        data = await request.json()
-    except ValueError as exc:
+        data = json.loads(await _body_text(request))
+    except (ValueError, RecursionError) as exc:
         raise _fail(400, f"body must be JSON: {exc}") from exc
     seconds, token = (
         (data.get("seconds"), data.get("token")) if isinstance(data, dict) else (None, None)
     )
-    if (
-        not isinstance(seconds, int | float)
-        or isinstance(seconds, bool)
-        or not math.isfinite(seconds)
-        or seconds < 0
-    ):
-        raise _fail(400, "seconds must be a finite number >= 0")
+    amount = _seconds(seconds)
+    if amount is None:
+        raise _fail(400, "seconds must be a finite number >= 0 (at most a century)")
     if token is not None and not isinstance(token, str):
         raise _fail(400, "token must be a string")
-    now = request.app[STATE].clock.advance(float(seconds), token)
+    now = request.app[STATE].clock.advance(amount, token)
     return web.json_response({"now": now, "advanced": seconds, "token": token})

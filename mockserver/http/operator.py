@@ -9,7 +9,7 @@ from aiohttp import web
 from mockserver.domain.consent import ConsentStep
 from mockserver.domain.sessions import Session
 from mockserver.http import pages
-from mockserver.http.decode import DecodeError, read_form
+from mockserver.http.decode import DecodeError, decode
 from mockserver.http.keys import SERVICE, SETTINGS
 
 DECISIONS = ("approve", "deny", "wrong_otp", "abandon", "operator_failure")
@@ -33,8 +33,24 @@ def operator_slug(name: str) -> str:
 
 def consent_url(request: web.Request, session: Session) -> str:
     """Absolute url of the session's consent step, from --public-url or the request's Host."""
-    base = request.app[SETTINGS].public_url or str(request.url.origin())
+    base = request.app[SETTINGS].public_url or _origin(request)
     return f"{base.rstrip('/')}/operator/{operator_slug(session.operator)}/consent/{session.id}"
+
+
+def _origin(request: web.Request) -> str:
+    """scheme://host:port the client reached: its Host header, else the socket it connected to."""
+    if request.headers.get("Host"):
+        try:
+            origin = request.url.origin()
+            if origin.host:
+                return str(origin)
+        except ValueError:
+            pass
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        host = f"[{sockname[0]}]" if ":" in str(sockname[0]) else str(sockname[0])
+        return f"{request.scheme}://{host}:{sockname[1]}"
+    return f"{request.scheme}://127.0.0.1"
 
 
 async def consent_page(request: web.Request) -> web.StreamResponse:
@@ -46,7 +62,7 @@ async def consent_page(request: web.Request) -> web.StreamResponse:
 async def consent(request: web.Request) -> web.StreamResponse:
     """POST: answer the consent step (decision, otp); with no fields, as the scenario says."""
     try:
-        values = await read_form(request)
+        values = await decode(request)
     except DecodeError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
     decision = values.get("decision") or None

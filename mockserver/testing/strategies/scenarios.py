@@ -56,6 +56,9 @@ def _override(path: tuple[str, ...]) -> st.SearchStrategy[Any] | None:
     if (parent, last) == ("match", "pattern"):
         digits = st.text("0123456789", max_size=4)
         return st.one_of(digits.map(lambda d: f"^\\+336{d}"), digits.map(lambda d: f"{d}$"))
+    if parent == "subscriber" and last in ("birthdate", "updated_at"):
+        # The schema asserts real dates (format: date), which its pattern alone cannot draw.
+        return st.one_of(st.just(""), st.dates().map(lambda d: d.isoformat()))
     if last == "initiate_error":
         return _error_ids("IDMOBILE", path)
     if last == "result_error":

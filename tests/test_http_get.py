@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -10,7 +9,13 @@ import pytest
 
 from mockserver.contract.errors import OPERATOR_PLACEHOLDER, catalogue
 from mockserver.domain.service import MockState
-from mockserver.testing.client import DqeClient, Reply, user_infos
+from mockserver.testing.client import DqeClient, Reply
+from tests.pack_helpers import (
+    assert_all_ones,
+    assert_error,
+    infos_of,
+    subscriber,
+)
 
 METHODS = ["GET", "POST"]
 CONSENT_SCOPES = ["numVerify", "formfilling", "matching", "matching,formfilling"]
@@ -42,33 +47,6 @@ FORMFILLING_KEYS = {
     "sub",
 }
 ADDRESS_KEYS = {"country", "postal_code", "formatted", "street_address", "number", "locality"}
-SCORE_KEYS = {"family_name", "gender", "birthdate", "given_name", "address", "email"}
-ADDRESS_SCORE_KEYS = {"country", "postal_code", "street_address", "locality"}
-
-
-def subscriber(state: MockState, number: str, scope: str = "formfilling") -> Mapping[str, Any]:
-    scenario = state.scenarios.find(number, number, "100001", scope)
-    assert scenario is not None
-    return scenario.subscriber
-
-
-def infos_of(record: Mapping[str, Any], phone: str) -> str:
-    """user_infos that say exactly what the operator's record says."""
-    address = record.get("address", {})
-    return user_infos(
-        street_address=address.get("street_address", ""),
-        postal_code=address.get("postal_code", ""),
-        locality=address.get("locality", ""),
-        country=address.get("country", ""),
-        birthdate=record.get("birthdate", ""),
-        email=record.get("email", ""),
-        lastname=record.get("family_name", ""),
-        maiden_name=record.get("maiden_name", ""),
-        gender=record.get("gender", ""),
-        firstname=record.get("given_name", ""),
-        phone=phone,
-        number=address.get("number", ""),
-    )
 
 
 async def start(
@@ -105,28 +83,6 @@ def assert_success(reply: Reply, scope: str) -> None:
     assert_ok(reply)
     assert reply.body["status"] == "success", reply.body
     assert reply.body["scope"] == scope
-
-
-def assert_error(
-    reply: Reply, error_id: str, scope: str | None = None, operator: str | None = None
-) -> None:
-    entry = catalogue().get(error_id)
-    assert reply.status != 500
-    assert reply.status == entry.http_status
-    assert reply.content_type == "application/json"
-    assert reply.violations == []
-    assert reply.body == {
-        "status": "error",
-        "error_id": error_id,
-        "error_type": entry.label_for(scope, operator),
-    }
-
-
-def assert_all_ones(scores: Mapping[str, Any]) -> None:
-    assert set(scores) == SCORE_KEYS
-    assert set(scores["address"]) == ADDRESS_SCORE_KEYS
-    assert all(scores[k] == 1.0 for k in SCORE_KEYS - {"address"}), scores
-    assert all(v == 1.0 for v in scores["address"].values()), scores
 
 
 def query_of(location: str) -> list[tuple[str, str]]:

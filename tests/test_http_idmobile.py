@@ -17,6 +17,12 @@ from mockserver.domain.service import MockState
 from mockserver.http.app import create_app
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, Reply, user_infos
+from tests.pack_helpers import (
+    assert_all_ones,
+    assert_error,
+    infos_of,
+    subscriber,
+)
 
 METHODS = ["GET", "POST"]
 SCOPES = ["matching_notp", "numVerify", "formfilling", "matching", "matching,formfilling"]
@@ -31,15 +37,6 @@ HAPPY = {
     "+33639980004": "Free",
 }
 SLUGS = {"Orange": "orange", "SFR": "sfr", "Bouygues Telecom": "bouygues-telecom", "Free": "free"}
-SCORE_KEYS = {"family_name", "gender", "birthdate", "given_name", "address", "email"}
-ADDRESS_SCORE_KEYS = {"country", "postal_code", "street_address", "locality"}
-
-
-def subscriber(state: MockState, number: str, scope: str = "matching_notp") -> Mapping[str, Any]:
-    """The subscriber record the loaded pack holds for `number`."""
-    scenario = state.scenarios.find(number, number, "100001", scope)
-    assert scenario is not None
-    return scenario.subscriber
 
 
 def operator_of(state: MockState, number: str, scope: str = "numVerify") -> str | None:
@@ -47,42 +44,6 @@ def operator_of(state: MockState, number: str, scope: str = "numVerify") -> str 
     scenario = state.scenarios.find(number, number, "100001", scope)
     assert scenario is not None
     return scenario.operator
-
-
-def infos_of(record: Mapping[str, Any], phone: str, **overrides: str) -> str:
-    """user_infos that say exactly what the operator's record says (with `overrides`)."""
-    address = record.get("address", {})
-    values = {
-        "street_address": address.get("street_address", ""),
-        "postal_code": address.get("postal_code", ""),
-        "locality": address.get("locality", ""),
-        "country": address.get("country", ""),
-        "birthdate": record.get("birthdate", ""),
-        "email": record.get("email", ""),
-        "lastname": record.get("family_name", ""),
-        "maiden_name": record.get("maiden_name", ""),
-        "gender": record.get("gender", ""),
-        "firstname": record.get("given_name", ""),
-        "phone": phone,
-        "number": address.get("number", ""),
-    }
-    values.update(overrides)
-    return user_infos(**values)
-
-
-def assert_error(
-    reply: Reply, error_id: str, scope: str | None = None, operator: str | None = None
-) -> None:
-    entry = catalogue().get(error_id)
-    assert reply.status != 500
-    assert reply.status == entry.http_status
-    assert reply.content_type == "application/json"
-    assert reply.violations == []
-    assert reply.body == {
-        "status": "error",
-        "error_id": error_id,
-        "error_type": entry.label_for(scope, operator),
-    }
 
 
 def assert_consent(reply: Reply, operator: str) -> str:
@@ -95,15 +56,6 @@ def assert_consent(reply: Reply, operator: str) -> str:
     url = reply.body["url"]
     assert isinstance(url, str)
     return url
-
-
-def assert_all_ones(scores: Mapping[str, Any], empty: frozenset[str] = frozenset()) -> None:
-    assert set(scores) == SCORE_KEYS
-    assert set(scores["address"]) == ADDRESS_SCORE_KEYS
-    for key in SCORE_KEYS - {"address"}:
-        assert scores[key] == ("" if key in empty else 1.0), key
-    for key in ADDRESS_SCORE_KEYS:
-        assert scores["address"][key] == ("" if key in empty else 1.0), key
 
 
 # --- matching_notp: scores directly -------------------------------------------------------

@@ -30,6 +30,17 @@ REQUEST_SCHEMAS = {
 }
 
 
+def response_schema(endpoint: str, status: int) -> str:
+    """The response schema (a stem under responses/) an answer of `endpoint` must match.
+
+    /ACCESS_TOKEN/ answers errors with HTTP 400 and their own shape; the business endpoints
+    answer everything, errors included, with one schema each.
+    """
+    if endpoint == "ACCESS_TOKEN":
+        return "access_token_error" if status == 400 else "access_token"
+    return endpoint.lower()
+
+
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: where (JSON pointer), which rule, a sentence, and the DQE error id."""

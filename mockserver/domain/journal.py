@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-from mockserver.contract.schemas import contract
+from mockserver.contract.schemas import contract, response_schema
 
 SECRET_PARAMS = frozenset({"client_secret"})
-RESPONSE_SCHEMAS = {"ACCESS_TOKEN": "access_token", "IDMOBILE": "idmobile", "GET": "get"}
+DOCUMENTED_ENDPOINTS = frozenset({"ACCESS_TOKEN", "IDMOBILE", "GET"})
 DEFAULT_LIMIT = 1000
 
 
@@ -38,13 +38,15 @@ class JournalEntry:
     @cached_property
     def response_violations(self) -> tuple[str, ...]:
         """The contract's verdict on the answer, computed when first read (off the hot path)."""
-        if self.endpoint not in RESPONSE_SCHEMAS or self.fault is not None or self.status >= 500:
+        if (
+            self.endpoint not in DOCUMENTED_ENDPOINTS
+            or self.fault is not None
+            or self.status >= 500
+        ):
             return ()
         if self.status not in (200, 400) or not isinstance(self.response, dict):
             return (f"HTTP {self.status} is not a documented answer of /{self.endpoint}/",)
-        schema = RESPONSE_SCHEMAS[self.endpoint]
-        if self.endpoint == "ACCESS_TOKEN" and self.status == 400:
-            schema = "access_token_error"
+        schema = response_schema(self.endpoint, self.status)
         return tuple(str(v) for v in contract().validate_response(schema, self.response))
 
     @property

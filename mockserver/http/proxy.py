@@ -35,7 +35,7 @@ from yarl import URL
 from mockserver import __version__
 from mockserver.contract.conformance import strict_notes
 from mockserver.contract.errors import catalogue
-from mockserver.contract.schemas import contract
+from mockserver.contract.schemas import contract, response_schema
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
@@ -131,13 +131,6 @@ def check_request(
         pointer = note.split(":", 1)[0] if note.startswith("/") else ""
         findings.append(Finding(endpoint, pointer, "strict", note))
     return findings, violations.error_id
-
-
-def response_schema(endpoint: str, status: int) -> str:
-    """The response schema an answer of `endpoint` with HTTP `status` must match."""
-    if endpoint == "ACCESS_TOKEN":
-        return "access_token_error" if status == 400 else "access_token"
-    return endpoint.lower()
 
 
 def check_response(endpoint: str, status: int, body: Any, scope: str | None) -> list[Finding]:

@@ -11,9 +11,8 @@ from aiohttp import ClientSession
 from yarl import URL
 
 from mockserver.contract.errors import error_id_of
-from mockserver.contract.schemas import Violation, contract
+from mockserver.contract.schemas import Violation, contract, response_schema
 
-RESPONSE_SCHEMAS = {"ACCESS_TOKEN": "access_token", "IDMOBILE": "idmobile", "GET": "get"}
 DEFAULT_LICENCE = "100001"
 DEFAULT_SECRET = "demo-secret"
 
@@ -58,10 +57,7 @@ class DqeClient:
             ctype = response.content_type
             status = response.status
         body = json.loads(text) if ctype == "application/json" else text
-        schema = RESPONSE_SCHEMAS[endpoint]
-        if endpoint == "ACCESS_TOKEN" and status == 400:
-            schema = "access_token_error"
-        violations = contract().validate_response(schema, body)
+        violations = contract().validate_response(response_schema(endpoint, status), body)
         return Reply(status, body, ctype, violations)
 
     async def token(

@@ -30,6 +30,12 @@ REQUEST_SCHEMAS = {
 }
 
 
+def scope_names() -> list[str]:
+    """The single scopes, as common.schema.json lists them."""
+    names: list[str] = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
+    return list(names)
+
+
 def response_schema(endpoint: str, status: int) -> str:
     """The response schema (a stem under responses/) an answer of `endpoint` must match.
 

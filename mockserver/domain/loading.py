@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from mockserver.contract.errors import catalogue
-from mockserver.contract.schemas import contract
+from mockserver.contract.schemas import contract, scope_names
 from mockserver.domain import phones
 from mockserver.domain.faults import Fault
 from mockserver.domain.scenarios import Licence, Match, Operator, Scenario, ScenarioSet
@@ -84,11 +84,6 @@ def load_all(paths: Iterable[Path], include_default: bool = True) -> ScenarioSet
     for path in paths:
         result = result.layered(load_path(path))
     return result
-
-
-def _scope_names() -> list[str]:
-    names: list[str] = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
-    return list(names)
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
@@ -190,7 +185,7 @@ class _Builder:
     def _scenario(self, index: int, raw: Mapping[str, Any]) -> Scenario:
         pointer = f"/scenarios/{index}"
         overrides = raw.get("scopes", {})
-        candidates = raw["match"].get("scopes") or _scope_names()
+        candidates = raw["match"].get("scopes") or scope_names()
         for key in ("initiate_error", "result_error"):
             # An outcome-level error applies to every scope the scenario answers that does
             # not override it; each of those scopes must be allowed to return it.

@@ -7,15 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.errors import catalogue, split_scope
-from mockserver.contract.schemas import contract
+from mockserver.contract.schemas import scope_names
 
 ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
-
-
-def documented_scopes() -> list[str]:
-    """Every single scope, read from the schemas."""
-    scopes: list[str] = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
-    return list(scopes)
 
 
 def outcome_of(entry: Mapping[str, Any]) -> str:
@@ -63,7 +57,7 @@ class Coverage:
 
     def report(self) -> dict[str, Any]:
         """Exercised and never-exercised scopes and error ids, per endpoint."""
-        scopes = documented_scopes()
+        scopes = scope_names()
         used_scopes = sorted(s for s in self.seen["IDMOBILE"] if s in scopes)
         result: dict[str, Any] = {
             "scopes": {

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from bench_server import start  # the same start-up and port reading
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
 
@@ -31,28 +32,10 @@ def rss_kib(pid: int) -> int:
 
 def start_mock() -> tuple[subprocess.Popen[str], str]:
     """The mock in its own process; returns it and its base url."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--port",
-            "0",
-            "--seed",
-            "2",
-            "--no-watch",
-            "--log-level",
-            "WARNING",
-            "--journal-limit",
-            "1000",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip().rsplit(" ", 1)[-1]
+    return start(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "2", "--no-watch",
+         "--log-level", "WARNING", "--journal-limit", "1000"]
+    )  # fmt: skip
 
 
 async def flow(session: aiohttp.ClientSession, base: str, number: str) -> None:

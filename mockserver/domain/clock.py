@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -16,7 +17,9 @@ class Clock:
 
     def __init__(self, source: Callable[[], float] = time.monotonic, frozen: bool = False) -> None:
         self._source = source
-        self._frozen_at: float | None = source() if frozen else None
+        # A whole number of seconds: `frozen + 29 + 1 - frozen` is then exactly 30.0, so a
+        # test that advances to a boundary lands on it (a fractional base rounds it away).
+        self._frozen_at: float | None = float(math.floor(source())) if frozen else None
         self._offset = 0.0
         self._key_offsets: dict[str, float] = {}
 

@@ -19,9 +19,15 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from mockserver.cli import main
+from mockserver.contract.schemas import contract
 from mockserver.domain.loading import ScenarioFileError, load_path, load_text
 from mockserver.domain.patterns import NumberPattern
-from mockserver.domain.yamldoc import parse_document
+from mockserver.domain.yamldoc import (
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    MAX_NUMBER_CHARS,
+    parse_document,
+)
 from mockserver.http.app import create_app
 from mockserver.http.keys import RELOADS, STATE
 from mockserver.settings import Settings
@@ -303,3 +309,23 @@ def test_a_smaller_cap_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert re.match(rf"{re.escape(str(path))}:1: the document is {len(GOOD)} bytes, over", err)
     assert main(["validate", str(path)]) == 0
+
+
+def test_the_readme_states_the_limits_the_code_and_schema_apply() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Scenario documents and hot reload", 1)[1].split("\n### ", 1)[0]
+    assert f"| {MAX_DOCUMENT_BYTES} (256 KiB) |" in section
+    assert f"{MAX_DEPTH} levels" in section
+    assert f"| {MAX_NUMBER_CHARS} |" in section
+    defs = contract().schemas["scenario.schema.json"]["$defs"]
+    maxima = [
+        defs["licence"]["properties"]["token_ttl"]["maximum"],
+        defs["pending"]["properties"]["polls"]["maximum"],
+        defs["pending"]["properties"]["seconds"]["maximum"],
+        defs["consent"]["properties"]["max_attempts"]["maximum"],
+        defs["latency"]["oneOf"][0]["properties"]["fixed"]["maximum"],
+        defs["fault"]["properties"]["seconds"]["maximum"],
+        defs["fault"]["properties"]["first"]["maximum"],
+    ]
+    for maximum in maxima:
+        assert str(maximum) in section, maximum

@@ -4,6 +4,11 @@
 #   docker run -p 9000:8080 dqe-mock --public-url http://localhost:9000
 # --public-url is the address the user's browser uses for the consent page, when the program
 # that calls /IDMOBILE/ reaches the mock under another address (a Compose service name, a proxy).
+#
+# Scenario files: mount a directory (-v "$PWD/scenarios:/scenarios" ... --scenarios /scenarios)
+# or a single file (-v "$PWD/shop.yaml:/scenarios/shop.yaml" ... --scenarios
+# /scenarios/shop.yaml); both reload on change. Add --watch-poll where file-system events do not
+# reach the container (Docker Desktop on macOS and Windows).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

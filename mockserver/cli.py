@@ -16,6 +16,7 @@ from aiohttp import web
 from mockserver import __version__
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
+from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import DEFAULT_MAX_BODY, Settings
 
 
@@ -65,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-watch", action="store_true", help="do not reload scenario files on change"
     )
     serve.add_argument(
+        "--watch-poll",
+        action="store_true",
+        help="notice scenario file changes by polling, where file-system events do not arrive "
+        "(Docker bind mounts on macOS/Windows, network file systems)",
+    )
+    _max_document_option(serve)
+    serve.add_argument(
         "--journal-limit", type=_positive, default=1000, help="journal entries kept (1000)"
     )
     serve.add_argument(
@@ -82,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="lint the files alone, not layered over the built-in pack",
     )
+    _max_document_option(validate)
 
     proxy = commands.add_parser(
         "proxy", help="forward to a DQE server, check both directions, record scenarios"
@@ -94,6 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
     proxy.add_argument("--log-level", default="INFO")
     return parser
+
+
+def _max_document_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-scenario-bytes",
+        type=_positive,
+        default=MAX_DOCUMENT_BYTES,
+        metavar="N",
+        help=f"largest scenario document (file or admin API body), also with YAML aliases "
+        f"expanded (default {MAX_DOCUMENT_BYTES})",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -109,6 +129,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_body=args.max_body,
         admin_token=args.admin_token,
         watch=not args.no_watch,
+        watch_poll=args.watch_poll,
+        max_document_bytes=args.max_scenario_bytes,
         journal_limit=args.journal_limit,
         strict=args.strict,
     )
@@ -144,20 +166,28 @@ async def _run(app: web.Application, settings: Settings) -> None:
         await runner.cleanup()
 
 
-def validate(paths: Sequence[Path], include_default_pack: bool = True) -> int:
+def validate(
+    paths: Sequence[Path],
+    include_default_pack: bool = True,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> int:
     """Lint each path as the server would load it (over the built-in pack): schema, semantics.
 
-    Prints `file:line: reason` per problem and returns 1 if there was any.
+    Prints `file:line: reason` per problem and returns 1 if there was any; never a traceback.
     """
     # The paths are layered in order, as `serve --scenarios` layers them: a file may use the
     # operators or licences of an earlier one.
     try:
-        loaded = load_all(paths, include_default_pack)
+        loaded = load_all(paths, include_default_pack, max_bytes)
+        own = tuple(s for s in loaded.sources if not s.startswith("<built-in>"))
+        findings = lint(loaded, own)
     except ScenarioFileError as exc:
         print(exc, file=sys.stderr)
         return 1
-    own = tuple(s for s in loaded.sources if not s.startswith("<built-in>"))
-    findings = lint(loaded, own)
+    except Exception as exc:  # a bug of dqe-mock: one line, not a traceback, and exit 1
+        where = ", ".join(str(p) for p in paths)
+        print(f"{where}:1: unexpected error (a bug in dqe-mock): {exc!r}", file=sys.stderr)
+        return 1
     for finding in findings:
         print(finding, file=sys.stderr)
     if findings:
@@ -185,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_proxy(
             ProxySettings(args.upstream, args.host, args.port, args.record, args.report, args.seed)
         )
-    return validate(args.paths, not args.no_default_pack)
+    return validate(args.paths, not args.no_default_pack, args.max_scenario_bytes)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
+from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 
 DEFAULT_MAX_BODY = 64 * 1024
 
@@ -27,4 +28,9 @@ class Settings:
     journal_limit: int = 1000
     admin_token: str | None = None
     watch: bool = False
+    # Look for changes by polling instead of file-system events (Docker bind mounts on macOS
+    # and Windows, network file systems: where events do not arrive).
+    watch_poll: bool = False
+    # The largest scenario document (file or admin API body), also with aliases expanded.
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
     strict: bool = False

@@ -1,55 +1,50 @@
 """Scenario files: YAML -> validated against schemas/scenario.schema.json -> ScenarioSet.
 
-Every problem is reported as `file:line: what is wrong`.
+Every problem is reported as `file:line: what is wrong` (ScenarioFileError); the YAML is read
+by `yamldoc`, which bounds size, nesting and alias expansion.
 """
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract, scope_names
 from mockserver.domain import phones
 from mockserver.domain.faults import Fault
+from mockserver.domain.patterns import NumberPattern, PatternError
 from mockserver.domain.scenarios import Licence, Match, Operator, Scenario, ScenarioSet
+from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES, line_for, parse_document, too_large
+from mockserver.domain.yamldoc import ScenarioFileError as ScenarioFileError
 from mockserver.resources import scenarios_dir
 
 SCENARIO_SCHEMA = "scenario.schema.json"
 DEFAULT_PACK = "default.yaml"
+SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
-class ScenarioFileError(ValueError):
-    """A scenario file that cannot be loaded; str() is `file:line: reason` lines."""
+def load_text(text: str, source: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> ScenarioSet:
+    """Parse, validate and build one scenario document.
 
-    def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
-        self.source = source
-        self.problems = sorted(problems)
-        super().__init__("\n".join(f"{source}:{line}: {msg}" for line, msg in self.problems))
-
-
-def load_text(text: str, source: str) -> ScenarioSet:
-    """Parse, validate and build one scenario document."""
+    `max_bytes` caps the text (UTF-8) and its expansion through YAML aliases. Raises
+    ScenarioFileError (`source:line: reason` lines) for anything wrong, never another error.
+    """
     try:
-        return _load_text(text, source)
+        return _load_text(text, source, max_bytes)
     except RecursionError as exc:
-        # Recursive YAML aliases (x: &a [*a]) or absurd nesting.
-        raise ScenarioFileError(
-            source, [(0, "nested too deeply, or a YAML alias refers to itself")]
-        ) from exc
+        # Defence in depth: nesting is bounded while parsing, so this should not happen.
+        raise ScenarioFileError(source, [(1, "the document is nested too deeply")]) from exc
     except OverflowError as exc:
-        # A regular expression with an impossible repetition count, say.
-        raise ScenarioFileError(source, [(0, f"a value is out of range: {exc}")]) from exc
+        raise ScenarioFileError(source, [(1, f"a value is out of range: {exc}")]) from exc
 
 
-def _load_text(text: str, source: str) -> ScenarioSet:
-    data, lines = _parse_yaml(text, source)
+def _load_text(text: str, source: str, max_bytes: int) -> ScenarioSet:
+    data, lines = parse_document(text, source, max_bytes)
     problems = [
-        (_line_for(lines, v.pointer), f"{v.pointer or '/'}: {v.message}")
+        (line_for(lines, v.pointer), f"{v.pointer or '/'}: {v.message}")
         for v in contract().validate_document(SCENARIO_SCHEMA, data)
     ]
     if problems:
@@ -57,19 +52,40 @@ def _load_text(text: str, source: str) -> ScenarioSet:
     return _Builder(source, lines).build(data)
 
 
-def load_path(path: Path) -> ScenarioSet:
+def is_scenario_file(path: Path) -> bool:
+    """Is `path` named like a scenario file (*.yaml, *.yml)?"""
+    return path.suffix in SCENARIO_SUFFIXES
+
+
+def load_path(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> ScenarioSet:
     """One file, or every *.yaml / *.yml file of a directory in name order."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+        files = sorted(p for p in path.iterdir() if is_scenario_file(p))
         result = ScenarioSet()
         for file in files:
-            result = result.layered(load_path(file))
+            result = result.layered(load_path(file, max_bytes))
         return result
+    return load_text(read_text(path, max_bytes), str(path), max_bytes)
+
+
+def read_text(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
+    """A scenario file's text (UTF-8), reading at most `max_bytes` + 1 bytes of it.
+
+    Raises ScenarioFileError when the file cannot be read, is larger, or is not UTF-8.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(str(path), [(0, f"cannot read the file: {exc}")]) from exc
-    return load_text(text, str(path))
+        with path.open("rb") as stream:
+            raw = stream.read(max_bytes + 1)
+            size = max(len(raw), os.fstat(stream.fileno()).st_size)
+    except OSError as exc:
+        raise ScenarioFileError(str(path), [(1, f"cannot read the file: {exc}")]) from exc
+    if size > max_bytes:
+        raise too_large(str(path), size, max_bytes)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioFileError(str(path), [(line, f"not UTF-8 text: {exc.reason}")]) from exc
 
 
 def load_default() -> ScenarioSet:
@@ -78,52 +94,14 @@ def load_default() -> ScenarioSet:
     return load_text(pack.read_text(encoding="utf-8"), f"<built-in>/{DEFAULT_PACK}")
 
 
-def load_all(paths: Iterable[Path], include_default: bool = True) -> ScenarioSet:
+def load_all(
+    paths: Iterable[Path], include_default: bool = True, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> ScenarioSet:
     """The default pack (unless disabled), then each path layered over it, in order."""
     result = load_default() if include_default else ScenarioSet()
     for path in paths:
-        result = result.layered(load_path(path))
+        result = result.layered(load_path(path, max_bytes))
     return result
-
-
-def _parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ScenarioFileError(source, [(line, f"YAML syntax: {exc.problem or exc}")]) from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioFileError(source, [(0, f"YAML: {exc}")]) from exc
-    finally:
-        loader.dispose()
-    if data is None:
-        data = {}
-    lines: dict[str, int] = {}
-    if node is not None:
-        _index_lines(node, "", lines)
-    return data, lines
-
-
-def _index_lines(node: yaml.Node, pointer: str, lines: dict[str, int]) -> None:
-    lines[pointer] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = f"{pointer}/{key.value}"
-            lines[child] = key.start_mark.line + 1
-            _index_lines(value, child, lines)
-            lines[child] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index_lines(item, f"{pointer}/{index}", lines)
-
-
-def _line_for(lines: Mapping[str, int], pointer: str) -> int:
-    while pointer and pointer not in lines:
-        pointer = pointer.rsplit("/", 1)[0]
-    return lines.get(pointer, 1)
 
 
 class _Builder:
@@ -158,10 +136,10 @@ class _Builder:
         )
 
     def _where(self, pointer: str) -> str:
-        return f"{self.source}:{_line_for(self.lines, pointer)}"
+        return f"{self.source}:{line_for(self.lines, pointer)}"
 
     def _problem(self, pointer: str, message: str) -> None:
-        self.problems.append((_line_for(self.lines, pointer), f"{pointer}: {message}"))
+        self.problems.append((line_for(self.lines, pointer), f"{pointer}: {message}"))
 
     def _licence(self, index: int, raw: Mapping[str, Any]) -> Licence:
         return Licence(
@@ -169,7 +147,7 @@ class _Builder:
             client_secret=raw["client_secret"],
             operators=frozenset(raw["operators"]) if "operators" in raw else None,
             scopes=frozenset(raw["scopes"]) if "scopes" in raw else None,
-            token_ttl=raw.get("token_ttl"),
+            token_ttl=int(raw["token_ttl"]) if "token_ttl" in raw else None,
             source=self._where(f"/licences/{index}"),
         )
 
@@ -221,9 +199,13 @@ class _Builder:
         pattern = None
         if "pattern" in raw:
             try:
-                pattern = re.compile(raw["pattern"])
-            except (re.error, OverflowError, RecursionError) as exc:
-                self._problem(f"{pointer}/pattern", f"not a regular expression: {exc}")
+                pattern = NumberPattern.compile(raw["pattern"])
+            except PatternError as exc:
+                self._problem(
+                    f"{pointer}/pattern",
+                    f"RE2, the linear-time engine patterns run on, cannot compile it: {exc} "
+                    "(backreferences and lookarounds are not supported)",
+                )
         return Match(
             numbers=numbers,
             range=span,

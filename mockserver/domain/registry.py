@@ -89,19 +89,34 @@ class ScenarioRegistry:
         self._changed()
 
     def reload(self) -> ReloadReport:
-        """Load the files again; on any error keep serving the last good set."""
+        """Load the files again and swap them in; on any error keep serving the last good set."""
+        return self.swap(self.load())
+
+    def load(self) -> ScenarioSet | str:
+        """A complete new set from the files, or the error text; changes nothing.
+
+        Safe to run in a worker thread: the set being served is untouched until `swap`.
+        """
+        if self._loader is None:
+            return self.base
+        try:
+            return self._loader()
+        except ScenarioFileError as exc:
+            return str(exc)
+        except Exception as exc:  # a loader bug must not stop the server serving the last set
+            return f"unexpected error while loading (a bug in dqe-mock): {exc!r}"
+
+    def swap(self, loaded: ScenarioSet | str) -> ReloadReport:
+        """Serve `loaded` (a set from `load`) from now on, or record why it could not be had.
+
+        The swap is one assignment: a request sees the old set or the new one, never a mix.
+        """
         if self._loader is None:
             return self.last_reload
-        try:
-            fresh = self._loader()
-        except ScenarioFileError as exc:
-            self.last_reload = ReloadReport(False, self.generation, str(exc))
+        if isinstance(loaded, str):
+            self.last_reload = ReloadReport(False, self.generation, loaded)
             return self.last_reload
-        except Exception as exc:  # a loader bug must not stop the server serving the last set
-            message = f"unexpected error while loading (a bug in dqe-mock): {exc!r}"
-            self.last_reload = ReloadReport(False, self.generation, message)
-            return self.last_reload
-        self.base = fresh
+        self.base = loaded
         self._changed()
         self.last_reload = ReloadReport(True, self.generation)
         return self.last_reload

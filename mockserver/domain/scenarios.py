@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.errors import split_scope
 from mockserver.domain.faults import Fault
+from mockserver.domain.patterns import NumberPattern
 
 DEFAULT_OTP = "123456"
 DEFAULT_MAX_ATTEMPTS = 3
@@ -88,7 +88,7 @@ class Match:
 
     numbers: frozenset[str] = frozenset()
     range: tuple[str, str] | None = None
-    pattern: re.Pattern[str] | None = None
+    pattern: NumberPattern | None = None
     raw: frozenset[str] = frozenset()
     any: bool = False
     licences: frozenset[str] | None = None

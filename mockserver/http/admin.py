@@ -6,18 +6,20 @@ reads cover everything and writes go to the default namespace.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from mockserver import __version__
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import DEFAULT_NAMESPACE
-from mockserver.domain.scenarios import Scenario
+from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.sessions import Session
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 
@@ -126,10 +128,45 @@ async def _body_text(request: web.Request) -> str:
         raise _fail(400, f"the body is not text in its charset: {exc}") from exc
 
 
-async def _layer_from_body(request: web.Request, namespace: str) -> Any:
-    text = await _body_text(request)
+async def _document_text(request: web.Request) -> str:
+    """The body of a scenario document, at most --max-scenario-bytes: 413 past it (from
+    Content-Length alone when it says so); 400 when it cannot be read or is not text."""
+    limit = request.app[SETTINGS].max_document_bytes
+    if (request.content_length or 0) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return load_text(text, f"<admin:{namespace}>")
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except (web.RequestPayloadError, HttpProcessingError) as exc:
+        raise _fail(400, f"the body cannot be read: {exc}") from exc
+    try:
+        return b"".join(chunks).decode(request.charset or "utf-8")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise _fail(400, f"the body is not text in its charset: {exc}") from exc
+
+
+def _too_large(limit: int) -> web.HTTPException:
+    message = f"the scenario document is over the limit of {limit} bytes (--max-scenario-bytes)"
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=limit + 1,
+        text=json.dumps({"error": "scenario document too large", "problems": [message]}),
+        content_type="application/json",
+    )
+
+
+async def _layer_from_body(request: web.Request, namespace: str) -> ScenarioSet:
+    """The document of the body, loaded in a worker thread (a large one takes a moment, and
+    other clients keep being served); 400 with `problems` (`<admin:ns>:line: reason` lines)."""
+    text = await _document_text(request)
+    limit = request.app[SETTINGS].max_document_bytes
+    try:
+        return await asyncio.to_thread(load_text, text, f"<admin:{namespace}>", limit)
     except ScenarioFileError as exc:
         raise _fail(400, "invalid scenario document", problems=str(exc).splitlines()) from exc
 

@@ -28,7 +28,9 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
     """The mock's mutable state, with scenarios loaded from the settings unless given."""
 
     def load() -> ScenarioSet:
-        return load_all(settings.scenario_paths, settings.include_default_pack)
+        return load_all(
+            settings.scenario_paths, settings.include_default_pack, settings.max_document_bytes
+        )
 
     return MockState(
         registry=ScenarioRegistry(scenarios or load(), load),

@@ -19,7 +19,7 @@ from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.domain.scenarios import Scenario
 from mockserver.domain.sessions import Session
-from mockserver.http.decode import DecodeError, read_body
+from mockserver.http.body import BodyError, read_body
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 
 PREFIX = "/__admin"
@@ -123,7 +123,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
 async def _body_text(request: web.Request) -> str:
     try:
         raw = await read_body(request)
-    except DecodeError as exc:
+    except BodyError as exc:
         raise _fail(400, str(exc)) from exc
     try:
         return raw.decode(request.charset or "utf-8")

@@ -14,8 +14,8 @@ from mockserver.domain.service import IdMobile, MockState
 from mockserver.domain.sessions import SessionStore
 from mockserver.domain.tokens import TokenStore
 from mockserver.http.admin import admin_guard
+from mockserver.http.body import READ_LIMITS, ReadLimits
 from mockserver.http.connection import handler_args
-from mockserver.http.decode import READ_LIMITS, ReadLimits
 from mockserver.http.faults import faults
 from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
 from mockserver.http.middleware import dqe_errors

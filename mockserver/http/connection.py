@@ -28,11 +28,11 @@ from aiohttp.http_exceptions import (
     InvalidURLError,
     LineTooLong,
 )
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
-from mockserver.http.decode import read_error_text
+from mockserver.http.body import read_error_text
 from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT
 
 log = logging.getLogger("dqe_mock.http")
@@ -86,10 +86,29 @@ class GuardedHandler(RequestHandler):
             and self._awaiting_request()
         ):
             self.header_deadline = self._loop.call_later(self.header_timeout, self._headers_late)
+        queued = len(self._messages)
         super().data_received(data)
+        self._hand_error_to_body(queued)
         if self.header_deadline is not None and not self._awaiting_request():
             self.header_deadline.cancel()
             self.header_deadline = None
+
+    def _hand_error_to_body(self, queued: int) -> None:
+        """A parse error in the body of the request being handled (bad chunking) goes to it.
+
+        aiohttp's parser drops that request's body stream (it never ends: the handler would
+        wait for the body timeout) and queues the error as a request of its own. The error is
+        set on the body instead, so the handler answers it as a decode error, in the journal;
+        the connection is closed after that answer.
+        """
+        request = self._current_request
+        if request is None or len(self._messages) <= queued:
+            return
+        error, _ = self._messages[-1]
+        if isinstance(error, _ErrInfo) and not request.content.is_eof():
+            self._messages.pop()
+            request.content.set_exception(web.RequestPayloadError(error.message))
+            self.close()
 
     def _headers_late(self) -> None:
         self.header_deadline = None
@@ -189,7 +208,10 @@ class AccessLog(AbstractAccessLogger):
 
 def route_pattern(request: BaseRequest) -> str:
     """The matched route's pattern (`/__admin/sessions/{token}`), or `(no route)`."""
-    match = getattr(request, "match_info", None)  # None before routing (a parse error)
+    try:
+        match = request.match_info  # type: ignore[attr-defined]
+    except (AttributeError, AssertionError):  # not routed: aiohttp could not parse the request
+        return "(no route)"
     route = getattr(match, "route", None)
     resource = getattr(route, "resource", None)
     canonical = getattr(resource, "canonical", None)
@@ -203,6 +225,8 @@ def handler_args(keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT) -> dict[s
         # A body the handler did not read is not waited for: the connection is closed after
         # the answer (aiohttp's default waits up to 10 s for it).
         "lingering_time": 0,
+        # Bodies are decompressed by body.read_body, which bounds and reports failures.
+        "auto_decompress": False,
         "access_log_class": AccessLog,
         "access_log": access_log,
     }

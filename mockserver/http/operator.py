@@ -71,7 +71,12 @@ async def consent(request: web.Request) -> web.StreamResponse:
         request.match_info["session_id"], decision, values.get("otp")
     )
     if step is not None and step.completed and step.redirect_to:
-        raise web.HTTPFound(step.redirect_to, headers={"Referrer-Policy": "no-referrer"})
+        # Not web.HTTPFound: it rewrites the Location through yarl (%2F becomes /, %7e ~,
+        # the host is lowercased), and the partner's URL must come back byte for byte.
+        return web.Response(
+            status=302,
+            headers={"Location": step.redirect_to, "Referrer-Policy": "no-referrer"},
+        )
     return _render(step)
 
 

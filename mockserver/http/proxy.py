@@ -39,15 +39,9 @@ from mockserver.contract.schemas import contract, response_schema
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
+from mockserver.http.body import READ_LIMITS, BodyError, ReadLimits, read_body
 from mockserver.http.connection import GuardedRunner, handler_args
-from mockserver.http.decode import (
-    FORM_TYPES,
-    READ_LIMITS,
-    DecodeError,
-    ReadLimits,
-    decode,
-    read_body,
-)
+from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
 from mockserver.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
@@ -197,16 +191,19 @@ class _Incoming:
 async def _read(request: web.Request, endpoint: str) -> _Incoming:
     """Raises DecodeError for a body that cannot be read, the 413 or the 408 of read_body."""
     multipart = request.content_type == "multipart/form-data"
-    raw = None if multipart or not request.body_exists else await read_body(request)
+    try:
+        raw = None if multipart or not request.body_exists else await read_body(request)
+    except BodyError as exc:
+        raise DecodeError(str(exc)) from exc
     try:
         params = await decode(request)
     except DecodeError as exc:
         finding = Finding(endpoint, "", "decode", f"the proxy cannot read the request: {exc}")
         return _Incoming({}, raw, [finding], None)
-    pairs = list(request.query.items())
+    pairs = query_pairs(request)
     body: bytes | FormData | None = raw
     if request.method == "POST" and request.content_type in FORM_TYPES:
-        form = [(k, v) for k, v in (await request.post()).items() if isinstance(v, str)]
+        form = await form_pairs(request)
         pairs += form
         if multipart:
             body = FormData(form, default_to_multipart=True)

@@ -14,14 +14,14 @@ READ_WITHIN = 10.0  # an upper bound on any answer the tests wait for; never sle
 
 
 @asynccontextmanager
-async def guarded(app: web.Application, header_timeout: float) -> AsyncIterator[int]:
-    """Serve app on 127.0.0.1:<free port> with the CLI's runner; yields the port."""
+async def guarded(app: web.Application, header_timeout: float) -> AsyncIterator[GuardedRunner]:
+    """Serve app on 127.0.0.1:<free port> with the CLI's runner; yields the runner."""
     runner = GuardedRunner(app, header_timeout=header_timeout)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        yield site.port
+        yield runner
     finally:
         await runner.cleanup()
 
@@ -36,6 +36,11 @@ async def exchange(port: int, data: bytes, within: float = READ_WITHIN) -> bytes
             return await reader.read()
     finally:
         writer.close()
+
+
+def port_of(runner: GuardedRunner) -> int:
+    """The port the runner's one site listens on."""
+    return int(runner.addresses[0][1])
 
 
 def status_of(answer: bytes) -> int:

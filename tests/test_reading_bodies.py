@@ -29,7 +29,7 @@ from mockserver.http.app import create_app
 from mockserver.http.proxy import ProxySettings, create_proxy_app
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, user_infos
-from tests.guarded import body_of, exchange, guarded, status_of
+from tests.guarded import body_of, exchange, guarded, port_of, status_of
 
 FORM = "application/x-www-form-urlencoded"
 ORANGE = "+33639980001"
@@ -85,7 +85,11 @@ async def test_unreadable_body_is_the_decode_error_and_journaled(
     assert status == expected_status
     assert answer.get("error_id", answer.get("error")) == expected_id
     [entry] = await journal(dqe)
-    assert (entry["endpoint"], entry["status"], entry["error_id"]) == (endpoint, status, expected_id)
+    assert (entry["endpoint"], entry["status"], entry["error_id"]) == (
+        endpoint,
+        status,
+        expected_id,
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(UNREADABLE))
@@ -113,7 +117,9 @@ async def test_unreadable_body_on_the_admin_api_is_a_json_400(dqe: DqeClient, ki
     [("gzip", gzip.compress), ("x-gzip", gzip.compress), ("deflate", zlib.compress),
      ("deflate", lambda b: zlib.compress(b)[2:-4]), ("identity", lambda b: b)],
 )  # fmt: skip
-async def test_a_valid_compressed_body_is_accepted(dqe: DqeClient, coding: str, compress: Any) -> None:
+async def test_a_valid_compressed_body_is_accepted(
+    dqe: DqeClient, coding: str, compress: Any
+) -> None:
     headers = {"Content-Type": FORM, "Content-Encoding": coding}
     url = str(dqe.base_url.with_path("/ACCESS_TOKEN/"))
     status, answer = await post(dqe.session, url, compress(TOKEN_FORM.encode()), headers)
@@ -164,8 +170,8 @@ async def port() -> AsyncIterator[int]:
         return await handler(request)
 
     app.middlewares.append(entered)
-    async with guarded(app, header_timeout=5) as listening:
-        yield listening
+    async with guarded(app, header_timeout=5) as runner:
+        yield port_of(runner)
 
 
 def head(path: str, *lines: str) -> bytes:
@@ -288,7 +294,9 @@ async def test_raw_latin1_bytes_without_charset_is_01(dqe: DqeClient) -> None:
 
 @pytest.mark.parametrize("where", ["query", "body"])
 @pytest.mark.parametrize("endpoint", sorted(DQE_DECODE_ERROR))
-async def test_invalid_utf8_escapes_are_the_decode_error(dqe: DqeClient, endpoint: str, where: str) -> None:
+async def test_invalid_utf8_escapes_are_the_decode_error(
+    dqe: DqeClient, endpoint: str, where: str
+) -> None:
     params = "licence=100001&client_secret=demo-secret&grant_type=client_idmobile&name=Dup%F6nt"
     url = dqe.base_url.with_path(f"/{endpoint}/")
     if where == "query":
@@ -303,7 +311,9 @@ async def test_invalid_utf8_escapes_are_the_decode_error(dqe: DqeClient, endpoin
 
 async def test_invalid_utf8_on_the_consent_form_is_a_json_400(dqe: DqeClient) -> None:
     url = await consent_url(dqe)
-    status, answer = await post(dqe.session, url, b"decision=approve&otp=%F6", {"Content-Type": FORM})
+    status, answer = await post(
+        dqe.session, url, b"decision=approve&otp=%F6", {"Content-Type": FORM}
+    )
     assert status == 400
     assert answer["error"] == "invalid_request"
     assert "utf-8" in answer["error_description"]

@@ -125,7 +125,7 @@ def test_a_redirect_uri_that_cannot_come_back_is_01_at_initiation(
 
 
 @pytest.mark.parametrize(
-    "host, origin",
+    ("host", "origin"),
     [
         ("bad host with spaces", None),
         ("example.test:9000", "http://example.test:9000"),

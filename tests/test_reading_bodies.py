@@ -21,8 +21,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from aiohttp import ClientSession, web
-from aiohttp.typedefs import Handler
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Handler
 from yarl import URL
 
 from mockserver.http.app import create_app
@@ -113,7 +113,7 @@ async def test_unreadable_body_on_the_admin_api_is_a_json_400(dqe: DqeClient, ki
 
 
 @pytest.mark.parametrize(
-    "coding, compress",
+    ("coding", "compress"),
     [("gzip", gzip.compress), ("x-gzip", gzip.compress), ("deflate", zlib.compress),
      ("deflate", lambda b: zlib.compress(b)[2:-4]), ("identity", lambda b: b)],
 )  # fmt: skip

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from mockserver.cli import _parser, _settings, main
 from mockserver.http.app import create_app
 from mockserver.http.connection import GuardedHandler, GuardedRunner
 from mockserver.settings import Settings
@@ -119,3 +120,28 @@ async def test_two_hundred_stalled_connections_are_all_released(runner: GuardedR
         # Released on the server's side too; aiohttp signals nothing: poll, with a deadline.
         while runner.server.connections:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("option", ["--header-timeout", "--body-timeout", "--keepalive-timeout"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "1e9", "soon"])
+def test_the_cli_refuses_a_timeout_that_is_no_deadline(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", option, value])
+    assert exited.value.code == 2
+    assert option in capsys.readouterr().err
+
+
+def test_the_cli_reads_the_deadlines_into_the_settings() -> None:
+    args = _parser().parse_args(
+        ["serve", "--header-timeout", "2.5", "--body-timeout", "3", "--keepalive-timeout", "4"]
+    )
+    chosen = _settings(args)
+    assert (chosen.header_timeout, chosen.body_timeout, chosen.keepalive_timeout) == (2.5, 3, 4)
+    defaults = _settings(_parser().parse_args(["serve"]))
+    assert (defaults.header_timeout, defaults.body_timeout, defaults.keepalive_timeout) == (
+        10,
+        30,
+        75,
+    )  # the README's table

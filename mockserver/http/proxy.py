@@ -42,11 +42,9 @@ from mockserver.domain.service import parse_params
 from mockserver.http.body import READ_LIMITS, BodyError, ReadLimits, read_body
 from mockserver.http.connection import GuardedRunner, handler_args
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
-from mockserver.settings import (
-    DEFAULT_BODY_TIMEOUT,
-    DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_KEEPALIVE_TIMEOUT,
-)
+from mockserver.settings import DEFAULT_BODY_TIMEOUT as BODY_TIMEOUT
+from mockserver.settings import DEFAULT_HEADER_TIMEOUT as HEADER_TIMEOUT
+from mockserver.settings import DEFAULT_KEEPALIVE_TIMEOUT as KEEPALIVE_TIMEOUT
 
 log = logging.getLogger("dqe_mock.proxy")
 PREFIX = "/__proxy"
@@ -70,9 +68,9 @@ class ProxySettings:
     report: Path | None = None
     seed: int | None = None
     timeout: float = 30.0
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT
-    body_timeout: float = DEFAULT_BODY_TIMEOUT
-    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    header_timeout: float = HEADER_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    keepalive_timeout: float = KEEPALIVE_TIMEOUT
 
 
 @dataclass(frozen=True)

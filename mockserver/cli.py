@@ -17,7 +17,13 @@ from mockserver import __version__
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
-from mockserver.settings import DEFAULT_MAX_BODY, Settings
+from mockserver.settings import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    Settings,
+)
 
 
 def _positive(text: str) -> int:
@@ -25,6 +31,41 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from exc
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400, not {text}")
+    return value
+
+
+def _public_url(text: str) -> str:
+    from mockserver.domain.urls import UrlError, check_base_url
+
+    try:
+        return check_base_url(text)
+    except UrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _add_timeouts(command: argparse.ArgumentParser) -> None:
+    """The three deadlines of slow clients (README: Reading requests)."""
+    for option, default, what in (
+        ("--header-timeout", DEFAULT_HEADER_TIMEOUT, "from a request's first byte to its "
+         "last header; later: 408, connection closed"),
+        ("--body-timeout", DEFAULT_BODY_TIMEOUT, "from the headers to the end of the body; "
+         "later: 408, connection closed"),
+        ("--keepalive-timeout", DEFAULT_KEEPALIVE_TIMEOUT, "an idle connection is closed "
+         "after this long"),
+    ):  # fmt: skip
+        command.add_argument(
+            option, type=_seconds, default=default, metavar="SECONDS",
+            help=f"seconds {what} ({default:g})",
+        )  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-default-pack", action="store_true", help="do not load the built-in pack"
     )
-    serve.add_argument("--public-url", help="base url of consent links (behind Docker or a proxy)")
+    serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        help="base url of consent links (behind Docker or a proxy): http(s)://host[:port][/path]",
+    )
     serve.add_argument("--token-ttl", type=int, default=300, help="token lifetime in seconds (300)")
     serve.add_argument(
         "--check-responses",
@@ -59,8 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--seed", type=int, help="seed of every random value (tokens, ids)")
     serve.add_argument(
-        "--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body, bytes"
+        "--max-body",
+        type=_positive,
+        default=DEFAULT_MAX_BODY,
+        help=f"largest request body in bytes, after decompression ({DEFAULT_MAX_BODY}); "
+        "larger: 413",
     )
+    _add_timeouts(serve)
     serve.add_argument("--admin-token", help="require `Authorization: Bearer TOKEN` on /__admin/")
     serve.add_argument(
         "--no-watch", action="store_true", help="do not reload scenario files on change"
@@ -101,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--record", type=Path, metavar="FILE", help="write a scenario file at exit")
     proxy.add_argument("--report", type=Path, metavar="FILE", help="write the report at exit")
     proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
+    _add_timeouts(proxy)
     proxy.add_argument("--log-level", default="INFO")
     return parser
 
@@ -127,6 +178,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         check_responses=args.check_responses,
         seed=args.seed,
         max_body=args.max_body,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        keepalive_timeout=args.keepalive_timeout,
         admin_token=args.admin_token,
         watch=not args.no_watch,
         watch_poll=args.watch_poll,
@@ -151,7 +205,9 @@ def serve(settings: Settings) -> int:
 
 
 async def _run(app: web.Application, settings: Settings) -> None:
-    runner = web.AppRunner(app, handle_signals=True)
+    from mockserver.http.connection import GuardedRunner
+
+    runner = GuardedRunner(app, header_timeout=settings.header_timeout, handle_signals=True)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -213,7 +269,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
         return run_proxy(
-            ProxySettings(args.upstream, args.host, args.port, args.record, args.report, args.seed)
+            ProxySettings(
+                args.upstream,
+                args.host,
+                args.port,
+                args.record,
+                args.report,
+                args.seed,
+                header_timeout=args.header_timeout,
+                body_timeout=args.body_timeout,
+                keepalive_timeout=args.keepalive_timeout,
+            )
         )
     return validate(args.paths, not args.no_default_pack, args.max_scenario_bytes)
 

@@ -9,6 +9,10 @@ from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 
 DEFAULT_MAX_BODY = 64 * 1024
+# Slow or silent clients (README "Reading requests" says why these values).
+DEFAULT_HEADER_TIMEOUT = 10.0  # seconds from a request's first byte to the end of its headers
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body
+DEFAULT_KEEPALIVE_TIMEOUT = 75.0  # seconds an idle connection is kept between requests
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Settings:
     seed: int | None = None
     frozen_clock: bool = False
     max_body: int = DEFAULT_MAX_BODY
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
     journal_limit: int = 1000
     admin_token: str | None = None
     watch: bool = False

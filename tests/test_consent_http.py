@@ -444,7 +444,8 @@ async def test_http_and_https_redirect_uris_are_accepted(dqe: DqeClient, redirec
 async def test_every_value_on_the_page_is_escaped(dqe: DqeClient) -> None:
     script = "<script>alert(1)</script>"
     code_name = "\"quoted\" & 'single'"
-    redirect = 'https://partner.example/cb?next="><script>alert(2)</script>'
+    # Quotes and angle brackets are refused in a redirect_uri (not RFC 3986); ' and & are not.
+    redirect = "https://partner.example/cb?next='onmouseover='alert(2)&x=1"
     _, url = await start(dqe, ORANGE, name=script, code_name=code_name, redirect_uri=redirect)
     pages = [(await page(dqe, url))[1]]
     pages.append((await dqe.visit(url, decision="approve", otp="0"))[2])
@@ -457,3 +458,4 @@ async def test_every_value_on_the_page_is_escaped(dqe: DqeClient) -> None:
         assert code_name not in text
     assert "alert(2)" not in pages[0]
     assert "id='back'" in pages[2]
+    assert "next='onmouseover" not in pages[2]

@@ -188,7 +188,8 @@ async def test_admin_api(admin: Admin, method: str, bad: Bad) -> None:
     status, body = await admin.send(method, bad.text)
     assert status == bad.status, body
     if status == 413:
-        assert "over the limit of 262144 bytes" in body["problems"][0]
+        assert body["error"] == "request_too_large"
+        assert "over the limit of 262144 bytes" in body["error_description"]
     else:
         assert body["error"] == "invalid scenario document"
         assert_reported(body["problems"][0], f"<admin:{NAMESPACE}>", bad)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mockserver.contract.errors import split_scope
 from mockserver.domain.clock import Clock
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
+from mockserver.domain.urls import with_params
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,11 @@ class ConsentStep:
 
 
 def redirect_url(uri: str, token: str, status: str) -> str:
-    """redirect_uri with the client's own query kept and token and status added (encoded)."""
-    parts = urlsplit(uri)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k not in ("token", "status")
-    ]
-    query += [("token", token), ("status", status)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    """redirect_uri (checked by urls.check_redirect_uri) byte for byte, token and status added.
+
+    The partner's own token or status parameters are replaced; a fragment stays last.
+    """
+    return with_params(uri, [("token", token), ("status", status)])
 
 
 def asks_for_code(scope: str) -> bool:

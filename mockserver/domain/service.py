@@ -11,19 +11,19 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from mockserver.contract.errors import DqeError, split_scope
 from mockserver.contract.schemas import contract
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
-from mockserver.domain.consent import ConsentDesk, ConsentStep, redirect_url
+from mockserver.domain.consent import ConsentDesk, ConsentStep
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
+from mockserver.domain.urls import UrlError, check_redirect_uri
 
 USER_INFOS_SCOPES = ("matching_notp", "matching")
 # Expired tokens and their sessions are kept an hour (of the mock's clock) for the admin API's
@@ -389,16 +389,10 @@ class IdMobile:
 
 
 def _check_redirect(uri: Any, scope: str) -> None:
-    """A redirect_uri the consent step can build on: http(s), a host, a valid port (else 01)."""
+    """A redirect_uri the consent step can always redirect to (urls.check_redirect_uri), else 01."""
     if not isinstance(uri, str) or not uri:
         return
     try:
-        parts = urlsplit(uri)
-        port = parts.port
-        redirect_url(uri, "token", "success")
-    except ValueError as exc:
-        raise DqeError(
-            "01", reason=f"redirect_uri {uri!r} is not a usable URL: {exc}", scope=scope
-        ) from exc
-    if not parts.hostname or (port is not None and port == 0):
-        raise DqeError("01", reason=f"redirect_uri {uri!r} has no usable host or port", scope=scope)
+        check_redirect_uri(uri)
+    except UrlError as exc:
+        raise DqeError("01", reason=f"redirect_uri {exc}", scope=scope) from exc

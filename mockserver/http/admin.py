@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from mockserver import __version__
@@ -21,6 +20,7 @@ from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.sessions import Session
+from mockserver.http.body import BodyError, read_body
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 
 PREFIX = "/__admin"
@@ -123,7 +123,11 @@ async def list_scenarios(request: web.Request) -> web.Response:
 
 async def _body_text(request: web.Request) -> str:
     try:
-        return await request.text()
+        raw = await read_body(request)
+    except BodyError as exc:
+        raise _fail(400, str(exc)) from exc
+    try:
+        return raw.decode(request.charset or "utf-8")
     except (UnicodeDecodeError, LookupError) as exc:
         raise _fail(400, f"the body is not text in its charset: {exc}") from exc
 
@@ -132,32 +136,29 @@ async def _document_text(request: web.Request) -> str:
     """The body of a scenario document, at most --max-scenario-bytes: 413 past it (from
     Content-Length alone when it says so); 400 when it cannot be read or is not text."""
     limit = request.app[SETTINGS].max_document_bytes
-    if (request.content_length or 0) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
     try:
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-    except (web.RequestPayloadError, HttpProcessingError) as exc:
-        raise _fail(400, f"the body cannot be read: {exc}") from exc
+        raw = await read_body(request, limit, "--max-scenario-bytes")
+    except BodyError as exc:
+        raise _fail(400, str(exc)) from exc
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise _too_large(limit) from exc
     try:
-        return b"".join(chunks).decode(request.charset or "utf-8")
+        return raw.decode(request.charset or "utf-8")
     except (UnicodeDecodeError, LookupError) as exc:
         raise _fail(400, f"the body is not text in its charset: {exc}") from exc
 
 
 def _too_large(limit: int) -> web.HTTPException:
     message = f"the scenario document is over the limit of {limit} bytes (--max-scenario-bytes)"
-    return web.HTTPRequestEntityTooLarge(
+    exc = web.HTTPRequestEntityTooLarge(
         max_size=limit,
         actual_size=limit + 1,
-        text=json.dumps({"error": "scenario document too large", "problems": [message]}),
+        # The shape of every 413 of the mock (http/body.py).
+        text=json.dumps({"error": "request_too_large", "error_description": message}),
         content_type="application/json",
     )
+    exc.force_close()
+    return exc
 
 
 async def _layer_from_body(request: web.Request, namespace: str) -> ScenarioSet:

@@ -14,6 +14,8 @@ from mockserver.domain.service import IdMobile, MockState
 from mockserver.domain.sessions import SessionStore
 from mockserver.domain.tokens import TokenStore
 from mockserver.http.admin import admin_guard
+from mockserver.http.body import READ_LIMITS, ReadLimits
+from mockserver.http.connection import handler_args
 from mockserver.http.faults import faults
 from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
 from mockserver.http.middleware import dqe_errors
@@ -48,9 +50,12 @@ def create_app(settings: Settings, state: MockState | None = None) -> web.Applic
     # Outermost first: the journal sees the final answer, faults pre-empt the handler, and
     # DqeError is rendered closest to the handlers.
     app = web.Application(
-        middlewares=[admin_guard, journal, faults, dqe_errors], client_max_size=settings.max_body
+        middlewares=[admin_guard, journal, faults, dqe_errors],
+        client_max_size=settings.max_body,
+        handler_args=handler_args(settings.keepalive_timeout),
     )
     app[SETTINGS] = settings
+    app[READ_LIMITS] = ReadLimits(settings.max_body, settings.body_timeout)
     app[STATE] = state or build_state(settings)
     app[SERVICE] = IdMobile(app[STATE])
     app[RELOADS] = ReloadSignal()

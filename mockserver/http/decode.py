@@ -1,16 +1,31 @@
-"""Request decoding: the GET query or the POST body, as one flat mapping of strings."""
+"""Request decoding: the GET query or the POST body, as one flat mapping of strings.
+
+Text is decoded strictly: the query string as UTF-8, a urlencoded body in the charset its
+Content-Type names (UTF-8 when it names none). A byte, or a percent-encoded sequence, that is
+not valid there is a DecodeError, never a replacement character. Bodies are read by
+body.read_body (size, time, compression).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Iterable
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
+
+from mockserver.http.body import BodyError, bounded, read_body
 
 log = logging.getLogger("dqe_mock.http")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+URLENCODED, MULTIPART = FORM_TYPES
+MAX_FIELDS = 1000  # as aiohttp's client_max_fields
+
+Pairs = list[tuple[str, str]]
+# Decoded once per request; a failure is remembered (the journal decodes after the handler).
+_PARAMS: web.RequestKey[dict[str, str] | Exception] = web.RequestKey("params")
+_FORM: web.RequestKey[Pairs | Exception] = web.RequestKey("form")
 
 
 class DecodeError(ValueError):
@@ -18,47 +33,84 @@ class DecodeError(ValueError):
 
 
 async def decode(request: web.Request) -> dict[str, str]:
-    """Query parameters, overlaid with the POST body's; the first value of a repeated key wins."""
-    params = _first_values(request.query.items())
-    if request.method == "POST" and request.body_exists:
-        params.update(await _body(request))
-    return params
+    """Query parameters, overlaid with the POST body's; the first value of a repeated key wins.
+
+    Raises DecodeError, or the 408/413 HTTPException of body.read_body.
+    """
+    if _PARAMS not in request:
+        try:
+            params = _first_values(query_pairs(request))
+            if request.method == "POST" and request.body_exists:
+                params.update(await _body(request))
+            request[_PARAMS] = params
+        except (DecodeError, web.HTTPException) as exc:
+            request[_PARAMS] = exc
+    params_or_error = request[_PARAMS]
+    if isinstance(params_or_error, Exception):
+        raise params_or_error
+    return dict(params_or_error)
 
 
-async def read_form(request: web.Request) -> dict[str, str]:
-    """The text fields of a form body; DecodeError for anything unreadable."""
+def query_pairs(request: web.Request) -> Pairs:
+    """The query string's pairs, percent-decoded as strict UTF-8 (DecodeError otherwise).
+
+    yarl decodes an invalid sequence such as %F6 to U+FFFD; the raw query is parsed here.
+    """
+    return _pairs(request.rel_url.raw_query_string, "utf-8", "the query string")
+
+
+async def form_pairs(request: web.Request) -> Pairs:
+    """Every text field of a form body, in order, repeats included; DecodeError if unreadable."""
+    if _FORM not in request:
+        try:
+            request[_FORM] = await _read_form(request)
+        except (DecodeError, web.HTTPException) as exc:
+            request[_FORM] = exc
+    pairs = request[_FORM]
+    if isinstance(pairs, Exception):
+        raise pairs
+    return list(pairs)
+
+
+async def _read_form(request: web.Request) -> Pairs:
+    if request.content_type == URLENCODED:
+        raw = await _read(request)
+        charset = request.charset or "utf-8"
+        try:
+            text = raw.decode(charset)
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"the form body is not valid {charset} ({exc.reason})") from exc
+        except LookupError as exc:
+            raise DecodeError(f"the form body's charset {charset!r} is unknown") from exc
+        return _pairs(text, charset, "the form body")
+    if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        raise DecodeError("a multipart body cannot be compressed (no Content-Encoding)")
     try:
-        form = await request.post()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise too_large(exc) from exc
+        form = await bounded(request, request.post)
+    except BodyError as exc:
+        raise DecodeError(str(exc)) from exc
     except UnicodeDecodeError as exc:
-        raise DecodeError(f"the form body is not UTF-8: {exc.reason}") from exc
+        raise DecodeError(f"a multipart field is not valid in its charset ({exc.reason})") from exc
     except LookupError as exc:
-        raise DecodeError(f"the form body's charset is unknown: {exc}") from exc
-    except (ValueError, HttpProcessingError, AssertionError) as exc:
-        # aiohttp's multipart reader raises InvalidHeader (HttpProcessingError) or an
-        # AssertionError on broken boundaries.
+        raise DecodeError(f"a multipart field's charset is unknown: {exc}") from exc
+    except (ValueError, AssertionError) as exc:
+        # aiohttp's multipart reader raises an AssertionError on broken boundaries.
         raise DecodeError(f"the form body cannot be parsed: {exc}") from exc
-    return _first_values((k, v) for k, v in form.items() if isinstance(v, str))
+    return [(k, v) for k, v in form.items() if isinstance(v, str)]
 
 
-def too_large(exc: web.HTTPRequestEntityTooLarge) -> web.HTTPRequestEntityTooLarge:
-    """The 413 with a JSON body that says what the limit is."""
-    message = f"request body too large: {exc.text or 'over the limit'} (see --max-body)"
-    body = json.dumps({"error": "request_too_large", "error_description": message})
-    return web.HTTPRequestEntityTooLarge(
-        max_size=0, actual_size=0, text=body, content_type="application/json"
-    )
+async def _read(request: web.Request) -> bytes:
+    try:
+        return await read_body(request)
+    except BodyError as exc:
+        raise DecodeError(str(exc)) from exc
 
 
 async def _body(request: web.Request) -> dict[str, str]:
     ctype = request.content_type
     if ctype in FORM_TYPES:
-        return await read_form(request)
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise too_large(exc) from exc
+        return _first_values(await form_pairs(request))
+    raw = await _read(request)
     if ctype == "application/json":
         # Not documented, but some clients send JSON: accept an object of scalars.
         try:
@@ -74,6 +126,27 @@ async def _body(request: web.Request) -> dict[str, str]:
     if not raw.strip():
         return {}
     raise DecodeError(f"unsupported Content-Type {ctype!r}: send application/x-www-form-urlencoded")
+
+
+def _pairs(text: str, charset: str, where: str) -> Pairs:
+    """parse_qsl, strict: a percent-encoded sequence invalid in charset is a DecodeError."""
+    try:
+        return parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding=charset,
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"{where} has percent-encoded bytes that are not valid {charset} ({exc.reason}): "
+            "send UTF-8, or name the charset in Content-Type (e.g. charset=ISO-8859-1)"
+        ) from exc
+    except LookupError as exc:
+        raise DecodeError(f"{where}: unknown charset {charset!r}") from exc
+    except ValueError as exc:
+        raise DecodeError(f"{where} has more than {MAX_FIELDS} fields") from exc
 
 
 def _first_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:

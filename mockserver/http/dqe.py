@@ -11,7 +11,7 @@ from mockserver.contract.conformance import strict_notes
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
 from mockserver.domain.sessions import Session
-from mockserver.http.decode import FORM_TYPES, DecodeError, decode
+from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
 from mockserver.http.keys import SERVICE, SETTINGS, call_of
 from mockserver.http.operator import consent_url
 
@@ -31,11 +31,12 @@ async def _params(request: web.Request, endpoint: str) -> dict[str, str]:
 
 async def _strict_notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[str]:
     """What the mock accepted leniently but a real server may not (strict mode)."""
-    sources = [request.query]
+    query = query_pairs(request)
+    sources = [[k for k, _ in query]]
     if request.method == "POST" and request.content_type in FORM_TYPES:
-        sources.append(await request.post())  # type: ignore[arg-type]
-    repeated = [k for source in sources for k in set(source) if len(source.getall(k)) > 1]
-    query_keys = list(request.query) if request.method == "POST" else []
+        sources.append([k for k, _ in await form_pairs(request)])
+    repeated = [k for keys in sources for k in set(keys) if keys.count(k) > 1]
+    query_keys = [k for k, _ in query] if request.method == "POST" else []
     content_type = request.content_type if request.body_exists else ""
     return strict_notes(endpoint, request.method, content_type, params, query_keys, repeated)
 

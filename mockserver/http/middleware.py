@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver.contract.errors import DqeError
+from mockserver.http.connection import route_pattern
 
 log = logging.getLogger("dqe_mock.http")
 
@@ -24,15 +25,21 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     except DqeError as error:
         log.info(
-            "%s %s -> error %s: %s", request.method, request.path, error.error_id, error.reason
+            "%s %s -> error %s: %s",
+            request.method,
+            route_pattern(request),
+            error.error_id,
+            error.reason,
         )
         return error_response(error)
     except web.HTTPException as exc:
         if exc.status >= 400:
-            log.info("%s %s -> HTTP %s: %s", request.method, request.path, exc.status, exc.text)
+            log.info(
+                "%s %s -> HTTP %s: %s", request.method, route_pattern(request), exc.status, exc.text
+            )
         raise
     except Exception:
-        log.exception("BUG: unhandled error on %s %s", request.method, request.path)
+        log.exception("BUG: unhandled error on %s %s", request.method, route_pattern(request))
         return web.json_response(
             {"error": "dqe-mock internal error (a bug in the mock, please report it)"}, status=500
         )

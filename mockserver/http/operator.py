@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from aiohttp import web
 
 from mockserver.domain.consent import ConsentStep
 from mockserver.domain.sessions import Session
+from mockserver.domain.urls import origin_of_host
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, decode
 from mockserver.http.keys import SERVICE, SETTINGS
@@ -38,14 +40,11 @@ def consent_url(request: web.Request, session: Session) -> str:
 
 
 def _origin(request: web.Request) -> str:
-    """scheme://host:port the client reached: its Host header, else the socket it connected to."""
-    if request.headers.get("Host"):
-        try:
-            origin = request.url.origin()
-            if origin.host:
-                return str(origin)
-        except ValueError:
-            pass
+    """scheme://host:port the client reached: its Host header when that is a valid RFC 3986
+    host[:port], else the address of the socket it connected to."""
+    origin = origin_of_host(request.scheme, request.headers.get("Host", ""))
+    if origin is not None:
+        return origin
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if isinstance(sockname, tuple) and len(sockname) >= 2:
         host = f"[{sockname[0]}]" if ":" in str(sockname[0]) else str(sockname[0])
@@ -64,16 +63,26 @@ async def consent(request: web.Request) -> web.StreamResponse:
     try:
         values = await decode(request)
     except DecodeError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from exc
+        raise _bad_request(str(exc)) from exc
     decision = values.get("decision") or None
     if decision is not None and decision not in DECISIONS:
-        raise web.HTTPBadRequest(text=f"decision must be one of {', '.join(DECISIONS)}")
+        raise _bad_request(f"decision must be one of {', '.join(DECISIONS)}")
     step = request.app[SERVICE].consent(
         request.match_info["session_id"], decision, values.get("otp")
     )
     if step is not None and step.completed and step.redirect_to:
-        raise web.HTTPFound(step.redirect_to, headers={"Referrer-Policy": "no-referrer"})
+        # Not web.HTTPFound: it rewrites the Location through yarl (%2F becomes /, %7e ~,
+        # the host is lowercased), and the partner's URL must come back byte for byte.
+        return web.Response(
+            status=302,
+            headers={"Location": step.redirect_to, "Referrer-Policy": "no-referrer"},
+        )
     return _render(step)
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    body = json.dumps({"error": "invalid_request", "error_description": message})
+    return web.HTTPBadRequest(text=body, content_type="application/json")
 
 
 def _render(step: ConsentStep | None) -> web.Response:

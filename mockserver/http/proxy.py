@@ -39,7 +39,12 @@ from mockserver.contract.schemas import contract, response_schema
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
-from mockserver.http.decode import FORM_TYPES, DecodeError, decode
+from mockserver.http.body import READ_LIMITS, BodyError, ReadLimits, read_body
+from mockserver.http.connection import GuardedRunner, handler_args
+from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
+from mockserver.settings import DEFAULT_BODY_TIMEOUT as BODY_TIMEOUT
+from mockserver.settings import DEFAULT_HEADER_TIMEOUT as HEADER_TIMEOUT
+from mockserver.settings import DEFAULT_KEEPALIVE_TIMEOUT as KEEPALIVE_TIMEOUT
 
 log = logging.getLogger("dqe_mock.proxy")
 PREFIX = "/__proxy"
@@ -63,6 +68,9 @@ class ProxySettings:
     report: Path | None = None
     seed: int | None = None
     timeout: float = 30.0
+    header_timeout: float = HEADER_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    keepalive_timeout: float = KEEPALIVE_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -179,17 +187,21 @@ class _Incoming:
 
 
 async def _read(request: web.Request, endpoint: str) -> _Incoming:
+    """Raises DecodeError for a body that cannot be read, the 413 or the 408 of read_body."""
     multipart = request.content_type == "multipart/form-data"
-    raw = None if multipart or not request.body_exists else await request.read()
+    try:
+        raw = None if multipart or not request.body_exists else await read_body(request)
+    except BodyError as exc:
+        raise DecodeError(str(exc)) from exc
     try:
         params = await decode(request)
     except DecodeError as exc:
         finding = Finding(endpoint, "", "decode", f"the proxy cannot read the request: {exc}")
         return _Incoming({}, raw, [finding], None)
-    pairs = list(request.query.items())
+    pairs = query_pairs(request)
     body: bytes | FormData | None = raw
     if request.method == "POST" and request.content_type in FORM_TYPES:
-        form = [(k, v) for k, v in (await request.post()).items() if isinstance(v, str)]
+        form = await form_pairs(request)
         pairs += form
         if multipart:
             body = FormData(form, default_to_multipart=True)
@@ -268,7 +280,15 @@ async def forward(request: web.Request) -> web.Response:
     endpoint, where = request.path.strip("/"), f"{request.method} {request.path}"
     report = request.app[REPORT]
     report.exchanges += 1
-    incoming = await _read(request, endpoint)
+    try:
+        incoming = await _read(request, endpoint)
+    except DecodeError as exc:  # nothing to forward: the client hears why
+        message = f"the proxy cannot read the request: {exc}"
+        report.add("request", [Finding(endpoint, "", "decode", message)], where)
+        log.info("%s -> HTTP 400: %s", where, message)
+        return web.json_response(
+            {"error": "invalid_request", "error_description": message}, status=400
+        )
     report.add("request", incoming.findings, where)
     answer = await _send(request, incoming)
     if isinstance(answer, web.Response):
@@ -360,8 +380,11 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
     upstream = URL(settings.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.host:
         raise ValueError(f"--upstream must be an http(s) url, not {settings.upstream!r}")
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(
+        client_max_size=MAX_BODY, handler_args=handler_args(settings.keepalive_timeout)
+    )
     app[SETTINGS] = settings
+    app[READ_LIMITS] = ReadLimits(MAX_BODY, settings.body_timeout)
     app[REPORT] = ProxyReport()
     app[RECORDER] = Recorder()
     app.add_routes(ROUTES)
@@ -382,7 +405,7 @@ def run_proxy(settings: ProxySettings) -> int:
 
 
 async def _run(app: web.Application, settings: ProxySettings) -> None:
-    runner = web.AppRunner(app, handle_signals=True)
+    runner = GuardedRunner(app, header_timeout=settings.header_timeout, handle_signals=True)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     port = runner.addresses[0][1]  # the one chosen, with --port 0

@@ -15,6 +15,7 @@ import yaml
 from aiohttp import web
 
 from mockserver.http.app import create_app
+from mockserver.http.connection import GuardedRunner
 from mockserver.settings import Settings
 
 ADMIN = "/__admin"
@@ -52,7 +53,9 @@ class MockServer:
 
     async def _serve(self) -> int:
         self.app = create_app(self.settings)
-        self._runner = web.AppRunner(self.app, handle_signals=False)
+        self._runner = GuardedRunner(
+            self.app, header_timeout=self.settings.header_timeout, handle_signals=False
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, 0)
         await site.start()

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import asyncio.base_events
 import contextlib
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from mockserver import __version__
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
-from mockserver.settings import DEFAULT_MAX_BODY, Settings
+from mockserver.settings import (
+    DEFAULT_JOURNAL_LIMIT,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_FINDINGS,
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    Settings,
+)
 
 
 def _positive(text: str) -> int:
@@ -24,6 +30,27 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, not {text}")
+    return value
+
+
+def _add_shutdown_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=_seconds,
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, time requests in flight get to finish before they are cut "
+        f"(default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,8 +92,26 @@ def _parser() -> argparse.ArgumentParser:
         "--no-watch", action="store_true", help="do not reload scenario files on change"
     )
     serve.add_argument(
-        "--journal-limit", type=_positive, default=1000, help="journal entries kept (1000)"
+        "--journal-limit",
+        type=_positive,
+        default=DEFAULT_JOURNAL_LIMIT,
+        help=f"journal entries kept (default {DEFAULT_JOURNAL_LIMIT})",
     )
+    serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=DEFAULT_MAX_SESSIONS,
+        help="sessions kept; past it the oldest finished one, else the oldest, is forgotten "
+        f"(default {DEFAULT_MAX_SESSIONS})",
+    )
+    serve.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=DEFAULT_MAX_TOKENS,
+        help="tokens kept; past it the oldest expired one, else the oldest, is forgotten "
+        f"with its session (default {DEFAULT_MAX_TOKENS})",
+    )
+    _add_shutdown_timeout(serve)
     serve.add_argument(
         "--strict",
         action="store_true",
@@ -92,6 +137,14 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--record", type=Path, metavar="FILE", help="write a scenario file at exit")
     proxy.add_argument("--report", type=Path, metavar="FILE", help="write the report at exit")
     proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
+    proxy.add_argument(
+        "--max-findings",
+        type=_positive,
+        default=DEFAULT_MAX_FINDINGS,
+        help="violations kept in the report, each way; older ones are counted, not kept "
+        f"(default {DEFAULT_MAX_FINDINGS})",
+    )
+    _add_shutdown_timeout(proxy)
     proxy.add_argument("--log-level", default="INFO")
     return parser
 
@@ -110,38 +163,35 @@ def _settings(args: argparse.Namespace) -> Settings:
         admin_token=args.admin_token,
         watch=not args.no_watch,
         journal_limit=args.journal_limit,
+        max_sessions=args.max_sessions,
+        max_tokens=args.max_tokens,
+        shutdown_timeout=args.shutdown_timeout,
         strict=args.strict,
     )
 
 
 def serve(settings: Settings) -> int:
-    """Run until interrupted."""
+    """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped."""
     from mockserver.http.app import create_app
+    from mockserver.http.lifecycle import serve_until_stopped
 
     try:
         app = create_app(settings)
     except ScenarioFileError as exc:
         print(f"dqe-mock: cannot load scenarios:\n{exc}", file=sys.stderr)
         return 2
+
+    def banner(port: int) -> str:
+        return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
+
+    # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(app, settings))
+        asyncio.run(
+            serve_until_stopped(
+                app, settings.host, settings.port, settings.shutdown_timeout, banner
+            )
+        )
     return 0
-
-
-async def _run(app: web.Application, settings: Settings) -> None:
-    runner = web.AppRunner(app, handle_signals=True)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    port = settings.port
-    server = site._server
-    if isinstance(server, asyncio.base_events.Server) and server.sockets:
-        port = server.sockets[0].getsockname()[1]
-    print(f"dqe-mock {__version__} listening on http://{settings.host}:{port}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
 
 
 def validate(paths: Sequence[Path], include_default_pack: bool = True) -> int:
@@ -183,7 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
         return run_proxy(
-            ProxySettings(args.upstream, args.host, args.port, args.record, args.report, args.seed)
+            ProxySettings(
+                args.upstream,
+                args.host,
+                args.port,
+                args.record,
+                args.report,
+                args.seed,
+                max_findings=args.max_findings,
+                shutdown_timeout=args.shutdown_timeout,
+            )
         )
     return validate(args.paths, not args.no_default_pack)
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 
+# Tokens kept at most; past it, expired ones go first, else the oldest.
+DEFAULT_MAX_TOKENS = 100_000
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class AccessToken:
     """One token issued by /ACCESS_TOKEN/."""
 
@@ -28,20 +32,56 @@ class AccessToken:
 
 
 class TokenStore:
-    """Issued tokens; values come from a seeded generator so runs are reproducible."""
+    """Issued tokens, at most `limit`; values come from a seeded generator (reproducible runs).
 
-    def __init__(self, seed: int | None = None) -> None:
+    Past `limit`, issuing a token forgets another: the one that expired first, else the oldest.
+    Tokens are also grouped by lifetime, in order of issue: in a group the first token is the
+    first to expire, so finding an expired token costs one look per lifetime, not a scan.
+    """
+
+    def __init__(self, seed: int | None = None, limit: int = DEFAULT_MAX_TOKENS) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be 1 or more, not {limit}")
+        self.limit = limit
         self._seed = seed
         self._rng = _rng(seed)
-        self._tokens: dict[str, AccessToken] = {}
+        self._tokens: dict[str, AccessToken] = {}  # in order of issue
+        self._by_ttl: dict[int, dict[str, None]] = {}  # lifetime -> values, in order of issue
+        self.evicted = 0
 
-    def issue(self, licence: str, now: float, ttl: int, namespace: str = "default") -> AccessToken:
-        """A new token for `licence`, valid `ttl` seconds from `now`."""
+    def issue(
+        self, licence: str, now: float, ttl: int, namespace: str = "default"
+    ) -> tuple[AccessToken, list[str]]:
+        """A new token for `licence`, valid `ttl` seconds from `now` (which never goes back),
+        and the values of the tokens forgotten to make room for it."""
         value = f"TK{self._rng.getrandbits(160):040x}"
         refresh = f"*TK{self._rng.getrandbits(160):040x}"
-        token = AccessToken(value, refresh, licence, now, now + ttl, namespace)
+        token = AccessToken(
+            value, refresh, sys.intern(licence), now, now + ttl, sys.intern(namespace)
+        )
+        gone = []
+        while len(self._tokens) >= self.limit:
+            gone.append(self._victim(now))
+            self._drop(gone[-1])
+            self.evicted += 1
         self._tokens[value] = token
-        return token
+        self._by_ttl.setdefault(token.ttl, {})[value] = None
+        return token, gone
+
+    def _victim(self, now: float) -> str:
+        """The token to forget: the first to have expired, else the oldest."""
+        firsts = (self._tokens[next(iter(group))] for group in self._by_ttl.values() if group)
+        expired = [t for t in firsts if not t.valid_at(now)]
+        if expired:
+            return min(expired, key=lambda t: t.expires_at).value
+        return next(iter(self._tokens))
+
+    def _drop(self, value: str) -> None:
+        token = self._tokens.pop(value)
+        group = self._by_ttl[token.ttl]
+        del group[value]
+        if not group:
+            del self._by_ttl[token.ttl]
 
     def get(self, value: str) -> AccessToken | None:
         """The token with this value, expired or not."""
@@ -62,7 +102,7 @@ class TokenStore:
         """Forget tokens that expired before `before`; return their values."""
         gone = [v for v, t in self._tokens.items() if t.expires_at < before]
         for value in gone:
-            del self._tokens[value]
+            self._drop(value)
         return gone
 
     def __len__(self) -> int:
@@ -73,10 +113,11 @@ class TokenStore:
         if namespace is not None:
             dropped = [v for v, t in self._tokens.items() if t.namespace == namespace]
             for value in dropped:
-                del self._tokens[value]
+                self._drop(value)
             return dropped
         dropped = list(self._tokens)
         self._tokens.clear()
+        self._by_ttl.clear()
         self._rng = _rng(self._seed)
         return dropped
 

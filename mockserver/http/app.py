@@ -34,9 +34,9 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
         registry=ScenarioRegistry(scenarios or load(), load),
         journal=Journal(settings.journal_limit),
         faults=FaultBook(settings.seed),
-        tokens=TokenStore(settings.seed),
-        sessions=SessionStore(settings.seed),
-        clock=Clock(frozen=settings.frozen_clock),
+        tokens=TokenStore(settings.seed, settings.max_tokens),
+        sessions=SessionStore(settings.seed, settings.max_sessions),
+        clock=Clock(frozen=settings.frozen_clock, max_keys=settings.max_tokens),
         default_ttl=settings.token_ttl,
     )
 

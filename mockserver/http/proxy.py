@@ -22,13 +22,13 @@ import json
 import logging
 import re
 import sys
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, FormData, web
-from aiohttp.web_runner import GracefulExit
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -40,6 +40,8 @@ from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode
+from mockserver.http.lifecycle import serve_until_stopped
+from mockserver.settings import DEFAULT_MAX_FINDINGS, DEFAULT_SHUTDOWN_TIMEOUT
 
 log = logging.getLogger("dqe_mock.proxy")
 PREFIX = "/__proxy"
@@ -63,6 +65,8 @@ class ProxySettings:
     report: Path | None = None
     seed: int | None = None
     timeout: float = 30.0
+    max_findings: int = DEFAULT_MAX_FINDINGS
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -78,25 +82,36 @@ class Finding:
 
 @dataclass
 class ProxyReport:
-    """What the proxy has seen: exchanges, upstream failures, violations each way."""
+    """What the proxy has seen: exchanges, upstream failures, violations each way.
 
+    The latest `limit` violations are kept each way; older ones are dropped and counted in
+    `dropped`, so a long run against a non-conforming client stays within a fixed size.
+    """
+
+    limit: int = DEFAULT_MAX_FINDINGS
     exchanges: int = 0
     upstream_failures: int = 0
-    request_violations: list[Finding] = field(default_factory=list)
-    response_violations: list[Finding] = field(default_factory=list)
+    request_violations: deque[Finding] = field(init=False)
+    response_violations: deque[Finding] = field(init=False)
+    dropped: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.request_violations = deque(maxlen=self.limit)
+        self.response_violations = deque(maxlen=self.limit)
+        self.dropped = {"request": 0, "response": 0}
 
     def reset(self) -> None:
         """Start over."""
         self.exchanges = self.upstream_failures = 0
-        self.request_violations.clear()
-        self.response_violations.clear()
+        self.__post_init__()
 
     def add(self, direction: str, findings: list[Finding], where: str) -> None:
-        """Keep and log the findings of a request or of a response."""
+        """Keep and log the findings of a request or of a response (direction: either word)."""
         for finding in findings:
             log.warning("%s VIOLATION %s: %s", direction.upper(), where, finding.message)
         kept = self.request_violations if direction == "request" else self.response_violations
-        kept += findings
+        self.dropped[direction] += max(len(kept) + len(findings) - self.limit, 0)
+        kept.extend(findings)
 
     def as_json(self) -> dict[str, Any]:
         """The report as served and written."""
@@ -105,6 +120,7 @@ class ProxyReport:
             "upstream_failures": self.upstream_failures,
             "request_violations": [asdict(f) for f in self.request_violations],
             "response_violations": [asdict(f) for f in self.response_violations],
+            "dropped_violations": dict(self.dropped),
         }
 
 
@@ -362,7 +378,7 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
         raise ValueError(f"--upstream must be an http(s) url, not {settings.upstream!r}")
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
-    app[REPORT] = ProxyReport()
+    app[REPORT] = ProxyReport(settings.max_findings)
     app[RECORDER] = Recorder()
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_lifetime)
@@ -370,25 +386,23 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
 
 
 def run_proxy(settings: ProxySettings) -> int:
-    """Run until interrupted; the report and recording are written on the way out."""
+    """Run until SIGTERM or SIGINT, then stop gracefully; the report and recording are
+    written on the way out. 0 when stopped, 2 for a bad --upstream."""
     try:
         app = create_proxy_app(settings)
     except ValueError as exc:
         print(f"dqe-mock proxy: {exc}", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt, GracefulExit):
-        asyncio.run(_run(app, settings))
+
+    def banner(port: int) -> str:
+        url = f"http://{settings.host}:{port}"
+        return f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}"
+
+    # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            serve_until_stopped(
+                app, settings.host, settings.port, settings.shutdown_timeout, banner
+            )
+        )
     return 0
-
-
-async def _run(app: web.Application, settings: ProxySettings) -> None:
-    runner = web.AppRunner(app, handle_signals=True)
-    await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
-    port = runner.addresses[0][1]  # the one chosen, with --port 0
-    url = f"http://{settings.host}:{port}"
-    print(f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()

@@ -89,6 +89,10 @@ class FaultBook:
         """How many matching requests `fault_id` has seen in `namespace`."""
         return self._hits.get((namespace, fault_id), 0)
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Every count: (namespace, fault id) -> matching requests seen."""
+        return dict(self._hits)
+
     def reset(self, namespace: str | None = None) -> None:
         """Forget counts (of one namespace, or all, restarting the generator)."""
         if namespace is None:

@@ -105,6 +105,10 @@ class TokenStore:
             self._drop(value)
         return gone
 
+    def all(self) -> list[AccessToken]:
+        """Every stored token, oldest first."""
+        return list(self._tokens.values())
+
     def __len__(self) -> int:
         return len(self._tokens)
 

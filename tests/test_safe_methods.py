@@ -46,8 +46,16 @@ def snapshot(state: MockState, journal: bool = True) -> dict[str, Any]:
     a GET as readily as a POST). A HEAD changes neither.
     """
     sessions = [
-        (s.id, s.token, s.phase, s.decision, s.polls_after_consent, s.otp_attempts, s.final)
-        + tuple(s.events)
+        (
+            s.id,
+            s.token,
+            s.phase,
+            s.decision,
+            s.polls_after_consent,
+            s.otp_attempts,
+            s.final,
+            tuple(s.events),
+        )
         for s in state.sessions.all()
     ]
     found: dict[str, Any] = {
@@ -138,8 +146,7 @@ async def test_head_answers_as_get_would_on_the_reads(
             for route in ROUTES
             if route.method == "GET"
             for path, _ in paths_and_queries(known)
-            if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", route.path), path)
-            and path not in DQE_PATHS
+            if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", route.path), path) and path not in DQE_PATHS
         ]
         assert {"/__admin/health", "/__admin/sessions"} <= set(reads)
         for path in reads:

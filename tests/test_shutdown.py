@@ -45,8 +45,7 @@ async def cli(
     tmp_path: Path, *args: str
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, str, Path]]:
     """`python -m mockserver ARGS --port 0`: the process, its url, its log file."""
-    tmp_path.mkdir(exist_ok=True)
-    log = tmp_path / "server.log"
+    log = fresh_log(tmp_path)
     with log.open("w") as err:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "mockserver", *args, "--host", "127.0.0.1", "--port", "0",
@@ -56,7 +55,7 @@ async def cli(
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), WITHIN)).decode()
         found = LISTENING.search(line)
-        assert found, (line, log.read_text())
+        assert found, (line, read(log))
         yield process, found.group(1), log
     finally:
         if process.returncode is None:
@@ -64,11 +63,20 @@ async def cli(
             await process.wait()
 
 
+def fresh_log(directory: Path) -> Path:
+    directory.mkdir(exist_ok=True)
+    return directory / "server.log"
+
+
+def read(log: Path) -> str:
+    return log.read_text(encoding="utf-8")
+
+
 async def logged(log: Path, text: str) -> None:
     """Wait (polling, with a deadline) until the server's log contains `text`."""
     deadline = time.monotonic() + WITHIN
-    while text not in log.read_text():
-        assert time.monotonic() < deadline, f"{text!r} never logged:\n{log.read_text()}"
+    while text not in read(log):
+        assert time.monotonic() < deadline, f"{text!r} never logged:\n{read(log)}"
         await asyncio.sleep(0.02)
 
 
@@ -98,7 +106,7 @@ async def test_a_request_in_flight_is_answered_and_the_exit_is_0(
         assert body["access_token"].startswith("TK")
         assert body["expires_in"] == "300"
         assert await asyncio.wait_for(process.wait(), WITHIN) == 0
-    text = log.read_text()
+    text = read(log)
     assert f"{signum.name}: stopping" in text
     assert "Traceback" not in text
 
@@ -122,7 +130,7 @@ async def test_a_hang_is_cut_at_the_deadline_and_the_exit_is_0(tmp_path: Path) -
         assert 1.0 <= took < 10.0, took
         with pytest.raises(aiohttp.ClientError):
             await asyncio.wait_for(in_flight, WITHIN)
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in read(log)
 
 
 async def test_the_proxy_lets_a_request_in_flight_finish_too(tmp_path: Path) -> None:
@@ -130,21 +138,23 @@ async def test_the_proxy_lets_a_request_in_flight_finish_too(tmp_path: Path) -> 
     serve_args = ("serve", "--no-watch", "--scenarios", file)
     async with cli(tmp_path / "s", *serve_args) as (mock, upstream, _):
         proxy_args = ("proxy", "--upstream", upstream)
-        async with cli(tmp_path, *proxy_args) as (proxy, url, log):
-            async with aiohttp.ClientSession() as http:
+        async with (
+            cli(tmp_path, *proxy_args) as (proxy, url, log),
+            aiohttp.ClientSession() as http,
+        ):
 
-                async def ask() -> tuple[int, dict[str, str]]:
-                    async with http.get(f"{url}/ACCESS_TOKEN/", params=TOKEN) as reply:
-                        return reply.status, await reply.json()
+            async def ask() -> tuple[int, dict[str, str]]:
+                async with http.get(f"{url}/ACCESS_TOKEN/", params=TOKEN) as reply:
+                    return reply.status, await reply.json()
 
-                in_flight = asyncio.create_task(ask())
-                # The upstream's fault started: the proxy is waiting on it, request in flight.
-                await logged(tmp_path / "s" / "server.log", "fault slow-token (latency)")
-                proxy.send_signal(signal.SIGTERM)
-                status, body = await asyncio.wait_for(in_flight, WITHIN)
-                assert status == 200
-                assert body["access_token"].startswith("TK")
-                assert await asyncio.wait_for(proxy.wait(), WITHIN) == 0
+            in_flight = asyncio.create_task(ask())
+            # The upstream's fault started: the proxy is waiting on it, request in flight.
+            await logged(tmp_path / "s" / "server.log", "fault slow-token (latency)")
+            proxy.send_signal(signal.SIGTERM)
+            status, body = await asyncio.wait_for(in_flight, WITHIN)
+            assert status == 200
+            assert body["access_token"].startswith("TK")
+            assert await asyncio.wait_for(proxy.wait(), WITHIN) == 0
         mock.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(mock.wait(), WITHIN) == 0
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in read(log)

@@ -103,7 +103,7 @@ def test_tokens_past_the_limit_expired_first_then_oldest() -> None:
     store = TokenStore(seed=1, limit=3)
     names: dict[str, str] = {}
     for index, (now, ttl, expected) in enumerate(TOKEN_STEPS, 1):
-        token, gone = store.issue("100001", float(now), ttl)
+        token, _, gone = store.issue("100001", float(now), ttl)
         names[token.value] = f"t{index}"
         assert [names[t.value] for t in store.all()] == expected.split(), now
         assert all(store.get(value) is None for value in gone)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,11 +188,11 @@ class IdMobile:
             raise DqeError("invalid_client", reason="the client_secret does not match the licence")
         ttl = licence.token_ttl or self.state.default_ttl
         now = self.state.clock.now()
-        token, evicted = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
+        token, refresh, evicted = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
         self.state.forget_tokens(evicted)
         call.token = token.value
         self.state.forget_expired(now)
-        return bodies.token_body(token.value, token.refresh, token.ttl)
+        return bodies.token_body(token.value, refresh, token.ttl)
 
     def _token(
         self, params: Mapping[str, Any], licence: Licence, scope: str | None, call: Call
@@ -200,11 +201,12 @@ class IdMobile:
         call.token = value
         now = self.state.clock.now(value)
         # A namespace's tokens are its own: parallel workers cannot use each other's.
-        if self.state.tokens.valid(value, licence.licence, now, call.namespace) is None:
+        token = self.state.tokens.valid(value, licence.licence, now, call.namespace)
+        if token is None:
             raise DqeError(
                 "30", reason="the token is unknown, expired or of another licence", scope=scope
             )
-        return value
+        return token.value  # the store's copy: a session shares it, no second string
 
     def initiate(
         self,
@@ -344,7 +346,8 @@ class IdMobile:
             code_name=str(params.get("code_name", "")),
             redirect_uri=redirect if isinstance(redirect, str) and redirect else None,
         )
-        session.record(now, "initiate", f"scope={scope} scenario={scenario.id}")
+        # Interned: the same few texts for every session, one copy each.
+        session.record(now, "initiate", sys.intern(f"scope={scope} scenario={scenario.id}"))
         if outcome.consent.auto and outcome.consent.decision != "abandon":
             session.complete_consent(outcome.consent.decision, now)
         self.state.sessions.put(session)

@@ -15,7 +15,6 @@ class AccessToken:
     """One token issued by /ACCESS_TOKEN/."""
 
     value: str
-    refresh: str
     licence: str
     issued_at: float
     expires_at: float
@@ -51,14 +50,13 @@ class TokenStore:
 
     def issue(
         self, licence: str, now: float, ttl: int, namespace: str = "default"
-    ) -> tuple[AccessToken, list[str]]:
+    ) -> tuple[AccessToken, str, list[str]]:
         """A new token for `licence`, valid `ttl` seconds from `now` (which never goes back),
-        and the values of the tokens forgotten to make room for it."""
+        its refresh token (announced, never kept: nothing takes it back), and the values of
+        the tokens forgotten to make room for it."""
         value = f"TK{self._rng.getrandbits(160):040x}"
         refresh = f"*TK{self._rng.getrandbits(160):040x}"
-        token = AccessToken(
-            value, refresh, sys.intern(licence), now, now + ttl, sys.intern(namespace)
-        )
+        token = AccessToken(value, sys.intern(licence), now, now + ttl, sys.intern(namespace))
         gone = []
         while len(self._tokens) >= self.limit:
             gone.append(self._victim(now))
@@ -66,7 +64,7 @@ class TokenStore:
             self.evicted += 1
         self._tokens[value] = token
         self._by_ttl.setdefault(token.ttl, {})[value] = None
-        return token, gone
+        return token, refresh, gone
 
     def _victim(self, now: float) -> str:
         """The token to forget: the first to have expired, else the oldest."""

@@ -242,3 +242,38 @@ async def test_admin_sessions_are_paginated_with_next_links(
                 assert "limit" in (await reply.json())["error"]
         async with http.get(server.make_url("/__admin/sessions?cursor=abc")) as reply:
             assert reply.status == 400
+
+
+def test_a_session_timeline_keeps_its_first_events_and_the_latest() -> None:
+    kept = session("a")
+    for i in range(100):
+        kept.record(float(i), "poll", str(i))
+    details = [e.detail for e in kept.events]
+    # MAX_EVENTS is 64: initiate, the first 62 polls (0..61), and the latest (99).
+    assert len(details) == 64
+    assert kept.events[0].kind == "initiate"
+    assert details[1:] == [str(i) for i in range(62)] + ["99"]
+
+
+def test_token_eviction_order_holds_after_a_namespace_reset() -> None:
+    store = TokenStore(seed=1, limit=3)
+    names: dict[str, str] = {}
+
+    def issue(name: str, now: float, ttl: int, namespace: str = "b") -> None:
+        token, _, _ = store.issue("100001", now, ttl, namespace)
+        names[token.value] = name
+
+    def left() -> list[str]:
+        return [names[t.value] for t in store.all()]
+
+    issue("t1", 0, 100, "a")
+    issue("t2", 1, 10)
+    issue("t3", 2, 100, "a")
+    assert [names[v] for v in store.reset("a")] == ["t1", "t3"]
+    issue("t4", 3, 100)
+    issue("t5", 4, 100)
+    assert left() == ["t2", "t4", "t5"]
+    issue("t6", 20, 100)  # t2 expired at 11
+    assert left() == ["t4", "t5", "t6"]
+    issue("t7", 30, 100)  # none expired: the oldest, t4
+    assert left() == ["t5", "t6", "t7"]

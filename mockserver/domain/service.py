@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -346,8 +345,6 @@ class IdMobile:
             code_name=str(params.get("code_name", "")),
             redirect_uri=redirect if isinstance(redirect, str) and redirect else None,
         )
-        # Interned: the same few texts for every session, one copy each.
-        session.record(now, "initiate", sys.intern(f"scope={scope} scenario={scenario.id}"))
         if outcome.consent.auto and outcome.consent.decision != "abandon":
             session.complete_consent(outcome.consent.decision, now)
         self.state.sessions.put(session)

@@ -7,7 +7,7 @@ import itertools
 import random
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -16,6 +16,8 @@ from mockserver.domain.scenarios import Outcome
 CONSENT_ERRORS = {"deny": "21", "wrong_otp": "20", "operator_failure": "18"}
 # Sessions kept at most; past it, the one that finished first goes, else the oldest.
 DEFAULT_MAX_SESSIONS = 100_000
+# Timeline events kept per session (a client may poll a pending session thousands of times).
+MAX_EVENTS = 64
 
 
 class Phase(Enum):
@@ -64,7 +66,10 @@ class Session:
     polls_after_consent: int = 0
     otp_attempts: int = 0
     final: dict[str, Any] | str | None = None
-    events: list[Event] = field(default_factory=list)
+    # After the initiate event (implicit: created_at, scope, scenario); a tuple, so a session
+    # without any costs nothing. At most MAX_EVENTS in all: past it, the latest replaces the
+    # last kept (the first ones and the latest stay).
+    later: tuple[Event, ...] = ()
     seq: int = 0  # the store's order of arrival (the admin listing's cursor)
 
     def __post_init__(self) -> None:
@@ -72,10 +77,21 @@ class Session:
         self.licence, self.scope = sys.intern(self.licence), sys.intern(self.scope)
         self.operator, self.partner = sys.intern(self.operator), sys.intern(self.partner)
         self.namespace, self.scenario_id = sys.intern(self.namespace), sys.intern(self.scenario_id)
+        if self.redirect_uri is not None:  # partners mostly use one callback
+            self.redirect_uri = sys.intern(self.redirect_uri)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The timeline: initiate, then consent, visits, codes, polls, done (at most MAX_EVENTS)."""
+        opened = Event(
+            self.created_at, "initiate", f"scope={self.scope} scenario={self.scenario_id}"
+        )
+        return (opened, *self.later)
 
     def record(self, at: float, kind: str, detail: str = "") -> None:
-        """Append to the timeline."""
-        self.events.append(Event(at, kind, detail))
+        """Add to the timeline (past MAX_EVENTS, in place of the last one kept)."""
+        kept = self.later if len(self.later) < MAX_EVENTS - 1 else self.later[:-1]
+        self.later = (*kept, Event(at, kind, detail))
 
     def complete_consent(self, decision: str, now: float) -> None:
         """The user finished the consent step with `decision` (never twice)."""

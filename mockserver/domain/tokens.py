@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections import deque
 from dataclasses import dataclass
 
 # Tokens kept at most; past it, expired ones go first, else the oldest.
@@ -34,8 +35,9 @@ class TokenStore:
     """Issued tokens, at most `limit`; values come from a seeded generator (reproducible runs).
 
     Past `limit`, issuing a token forgets another: the one that expired first, else the oldest.
-    Tokens are also grouped by lifetime, in order of issue: in a group the first token is the
-    first to expire, so finding an expired token costs one look per lifetime, not a scan.
+    Token values are also queued by lifetime, in order of issue: in a queue the first live
+    token is the first to expire, so finding an expired token costs one look per lifetime,
+    not a scan. A queue may hold values already forgotten; they are skipped at its head.
     """
 
     def __init__(self, seed: int | None = None, limit: int = DEFAULT_MAX_TOKENS) -> None:
@@ -45,7 +47,7 @@ class TokenStore:
         self._seed = seed
         self._rng = _rng(seed)
         self._tokens: dict[str, AccessToken] = {}  # in order of issue
-        self._by_ttl: dict[int, dict[str, None]] = {}  # lifetime -> values, in order of issue
+        self._by_ttl: dict[int, deque[str]] = {}  # lifetime -> values, in order of issue
         self.evicted = 0
 
     def issue(
@@ -63,23 +65,28 @@ class TokenStore:
             self._drop(gone[-1])
             self.evicted += 1
         self._tokens[value] = token
-        self._by_ttl.setdefault(token.ttl, {})[value] = None
+        self._by_ttl.setdefault(token.ttl, deque()).append(value)
         return token, refresh, gone
 
     def _victim(self, now: float) -> str:
         """The token to forget: the first to have expired, else the oldest."""
-        firsts = (self._tokens[next(iter(group))] for group in self._by_ttl.values() if group)
+        firsts = (self._tokens[queue[0]] for queue in self._heads())
         expired = [t for t in firsts if not t.valid_at(now)]
         if expired:
             return min(expired, key=lambda t: t.expires_at).value
         return next(iter(self._tokens))
 
+    def _heads(self) -> list[deque[str]]:
+        """The queues, each with a stored token at its head (forgotten values dropped)."""
+        for ttl, queue in list(self._by_ttl.items()):
+            while queue and queue[0] not in self._tokens:
+                queue.popleft()
+            if not queue:
+                del self._by_ttl[ttl]
+        return list(self._by_ttl.values())
+
     def _drop(self, value: str) -> None:
-        token = self._tokens.pop(value)
-        group = self._by_ttl[token.ttl]
-        del group[value]
-        if not group:
-            del self._by_ttl[token.ttl]
+        del self._tokens[value]  # its queue entry goes when it reaches the head
 
     def get(self, value: str) -> AccessToken | None:
         """The token with this value, expired or not."""
@@ -101,6 +108,7 @@ class TokenStore:
         gone = [v for v, t in self._tokens.items() if t.expires_at < before]
         for value in gone:
             self._drop(value)
+        self._heads()  # the pruned tokens were at the heads: their entries go now
         return gone
 
     def all(self) -> list[AccessToken]:
@@ -116,6 +124,9 @@ class TokenStore:
             dropped = [v for v, t in self._tokens.items() if t.namespace == namespace]
             for value in dropped:
                 self._drop(value)
+            self._by_ttl = {}
+            for value, token in self._tokens.items():  # rebuilt: no entry left mid-queue
+                self._by_ttl.setdefault(token.ttl, deque()).append(value)
             return dropped
         dropped = list(self._tokens)
         self._tokens.clear()

@@ -79,7 +79,8 @@ async def main() -> None:
                 page = await reply.read()
             took = (time.perf_counter() - started) * 1000
         print(f"health: {health['sessions']} sessions, {health['tokens']} tokens")
-        print(f"GET /__admin/sessions (first page of 100): {len(page) / 1024:.0f} KiB, {took:.1f} ms")
+        size = len(page) / 1024
+        print(f"GET /__admin/sessions (first page of 100): {size:.0f} KiB, {took:.1f} ms")
     finally:
         proc.terminate()
         proc.wait(10)

@@ -18,6 +18,8 @@ from aiohttp.test_utils import TestServer
 
 from mockserver.domain.service import MockState
 from mockserver.http.keys import ENDPOINTS
+from mockserver.http.proxy import ROUTES as PROXY_ROUTES
+from mockserver.http.proxy import ProxySettings, create_proxy_app
 from mockserver.http.routes import ROUTES
 from mockserver.testing.client import DqeClient
 
@@ -179,3 +181,27 @@ async def test_get_of_the_consent_page_and_admin_reads_changes_nothing(
             assert snapshot(state, journal=False) == before, path
             checked += 1
         assert checked == len({t for t in gets if t.rstrip("/") not in ENDPOINTS})
+
+
+async def test_head_through_the_proxy_reaches_no_upstream(
+    dqe: DqeClient, server: TestServer, state: MockState
+) -> None:
+    """The proxy answers HEAD itself: forwarded, a HEAD could act on the upstream (a real
+    DQE server may run its GET handler for it). Every route of the proxy's table is tried."""
+    settings = ProxySettings(upstream=str(server.make_url("/")))
+    async with (
+        TestServer(create_proxy_app(settings), host="127.0.0.1") as proxy,
+        ClientSession() as http,
+    ):
+        known = await prepared(dqe, http, server)
+        queries = dict(paths_and_queries(known))
+        paths = sorted({route.path for route in PROXY_ROUTES})
+        before = snapshot(state)
+        for path in paths:
+            async with http.head(proxy.make_url(path), params=queries.get(path, {})) as reply:
+                assert reply.status == 200, path
+                assert await reply.read() == b"", path
+        assert snapshot(state) == before
+        async with http.get(proxy.make_url("/__proxy/report")) as reply:
+            assert (await reply.json())["exchanges"] == 0
+    assert {p for p in paths if p.rstrip("/") in ENDPOINTS} == DQE_PATHS

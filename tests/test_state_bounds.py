@@ -18,6 +18,8 @@ from aiohttp.test_utils import TestServer
 from mockserver.domain.clock import Clock
 from mockserver.domain.faults import Fault, FaultBook, FaultTarget
 from mockserver.domain.journal import MAX_PARAMS, MAX_VALUE, redact
+from mockserver.domain.pseudonymise import RECORDED_CAPACITY
+from mockserver.domain.recorder import MAX_FLOWS_PER_NUMBER, MAX_OPEN_FLOWS, Exchange, Recorder
 from mockserver.domain.registry import ScenarioRegistry
 from mockserver.domain.scenarios import Outcome, ScenarioSet
 from mockserver.domain.sessions import Phase, Session, SessionStore
@@ -28,6 +30,7 @@ from mockserver.http.keys import STATE
 from mockserver.http.proxy import Finding, ProxyReport
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
+from mockserver.testing.coverage import OTHER_SCOPE, Coverage
 
 ORANGE = "+33639980001"
 
@@ -277,3 +280,45 @@ def test_token_eviction_order_holds_after_a_namespace_reset() -> None:
     assert left() == ["t4", "t5", "t6"]
     issue("t7", 30, 100)  # none expired: the oldest, t4
     assert left() == ["t5", "t6", "t7"]
+
+
+def idmobile_exchange(number: str, token: str, scope: str = "numVerify") -> Exchange:
+    consent = {"status": "success", "operator": "Orange", "url": "http://op/consent/1"}
+    return Exchange("IDMOBILE", {"number": number, "token": token, "scope": scope}, 200, consent)
+
+
+def test_a_recording_holds_as_many_numbers_as_it_has_fakes_for() -> None:
+    recorder = Recorder()
+    for i in range(RECORDED_CAPACITY + 5):
+        recorder.observe(idmobile_exchange(f"+336{10_000_000 + i:08d}", f"T{i}"))
+    assert len(recorder.numbers) == RECORDED_CAPACITY
+    assert recorder.unrecorded == 5
+    assert "+33610000000" in recorder.numbers  # the first ones are kept
+    document = recorder.document(seed=1)  # renders: no number past the range
+    assert len(document["scenarios"]) == RECORDED_CAPACITY
+    assert "5 requests on numbers past the 1000" in document["description"]
+
+
+def test_a_number_keeps_its_latest_flows_and_waiting_flows_are_bounded() -> None:
+    recorder = Recorder()
+    for i in range(MAX_FLOWS_PER_NUMBER + 8):
+        recorder.observe(idmobile_exchange(ORANGE, f"T{i}"))
+    flows = recorder.numbers[ORANGE]
+    assert len(flows) == MAX_FLOWS_PER_NUMBER
+    assert recorder._by_token["T39"] is flows[-1]
+    for i in range(MAX_OPEN_FLOWS + 3):
+        recorder.observe(idmobile_exchange("+33639980002", f"U{i}"))
+    assert len(recorder._by_token) == MAX_OPEN_FLOWS
+    assert "T0" not in recorder._by_token  # the oldest waiting flows went first
+    assert f"U{MAX_OPEN_FLOWS + 2}" in recorder._by_token
+
+
+def test_coverage_counts_undocumented_scopes_under_one_key() -> None:
+    coverage = Coverage()
+    entries = [
+        {"endpoint": "IDMOBILE", "params": {"scope": f"invented-{i}"}, "error_id": "04"}
+        for i in range(100)
+    ]
+    entries.append({"endpoint": "IDMOBILE", "params": {"scope": "numVerify"}, "response": {}})
+    coverage.add(entries)
+    assert coverage.seen["IDMOBILE"] == {OTHER_SCOPE: {"04"}, "numVerify": {"success"}}

@@ -41,6 +41,7 @@ from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode
 from mockserver.http.lifecycle import serve_until_stopped
+from mockserver.http.safe import safe_head
 from mockserver.settings import DEFAULT_MAX_FINDINGS, DEFAULT_SHUTDOWN_TIMEOUT
 
 log = logging.getLogger("dqe_mock.proxy")
@@ -376,7 +377,8 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
     upstream = URL(settings.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.host:
         raise ValueError(f"--upstream must be an http(s) url, not {settings.upstream!r}")
-    app = web.Application(client_max_size=MAX_BODY)
+    # HEAD is answered by the proxy (see http.safe): forwarded, it could act upstream.
+    app = web.Application(middlewares=[safe_head], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[REPORT] = ProxyReport(settings.max_findings)
     app[RECORDER] = Recorder()

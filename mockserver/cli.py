@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
 import math
 import sys
@@ -173,7 +171,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped."""
     from mockserver.http.app import create_app
-    from mockserver.http.lifecycle import serve_until_stopped
+    from mockserver.http.lifecycle import run
 
     try:
         app = create_app(settings)
@@ -184,14 +182,7 @@ def serve(settings: Settings) -> int:
     def banner(port: int) -> str:
         return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
 
-    # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            serve_until_stopped(
-                app, settings.host, settings.port, settings.shutdown_timeout, banner
-            )
-        )
-    return 0
+    return run(app, settings.host, settings.port, settings.shutdown_timeout, banner)
 
 
 def validate(paths: Sequence[Path], include_default_pack: bool = True) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from mockserver.cli import main
 from tests.served import LISTENING, ROOT
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
@@ -158,3 +160,19 @@ async def test_the_proxy_lets_a_request_in_flight_finish_too(tmp_path: Path) -> 
         mock.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(mock.wait(), WITHIN) == 0
     assert "Traceback" not in read(log)
+
+
+@pytest.mark.parametrize("command", ["serve", "proxy"])
+def test_a_port_in_use_is_one_line_and_status_2(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        extra = ["--no-watch"] if command == "serve" else ["--upstream", "http://127.0.0.1:9"]
+        assert main([command, "--host", "127.0.0.1", "--port", port, *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"dqe-mock: cannot listen on 127.0.0.1:{port}:" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

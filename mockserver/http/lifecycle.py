@@ -9,14 +9,37 @@ The coroutine then returns normally, so the process exits 0: a stop asked for is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable
 
 from aiohttp import web
 
 log = logging.getLogger("dqe_mock.server")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run(
+    app: web.Application,
+    host: str,
+    port: int,
+    shutdown_timeout: float,
+    banner: Callable[[int], str],
+) -> int:
+    """Serve until stopped (see serve_until_stopped); the process's exit status.
+
+    0 after a stop signal; 2, with one line on stderr, when host:port cannot be listened on.
+    """
+    try:
+        # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_until_stopped(app, host, port, shutdown_timeout, banner))
+    except OSError as exc:
+        print(f"dqe-mock: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 async def serve_until_stopped(

@@ -16,8 +16,6 @@ With --record, the exchanges are written at shutdown as a pseudonymised scenario
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -40,7 +38,7 @@ from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode
-from mockserver.http.lifecycle import serve_until_stopped
+from mockserver.http.lifecycle import run
 from mockserver.http.safe import safe_head
 from mockserver.settings import DEFAULT_MAX_FINDINGS, DEFAULT_SHUTDOWN_TIMEOUT
 
@@ -400,11 +398,4 @@ def run_proxy(settings: ProxySettings) -> int:
         url = f"http://{settings.host}:{port}"
         return f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}"
 
-    # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            serve_until_stopped(
-                app, settings.host, settings.port, settings.shutdown_timeout, banner
-            )
-        )
-    return 0
+    return run(app, settings.host, settings.port, settings.shutdown_timeout, banner)

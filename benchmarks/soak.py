@@ -1,12 +1,17 @@
 """Soak: run whole flows against one mock for a while and watch its memory and state sizes.
 
-    python benchmarks/soak.py [--flows 3000] [--concurrency 10]
+    python benchmarks/soak.py [--flows 3000] [--concurrency 10] [--bounded 1000]
 
 The mock runs in its own process (127.0.0.1, a free port). Each flow is token, /IDMOBILE/
 formfilling, the consent POST, and /GET/ polls until done. Every few hundred flows the script
 prints the server's resident memory and what /__admin/health says it holds (journal entries,
-tokens, sessions), after advancing the mock's clock by an hour so old tokens expire and can
-be forgotten. Bounded state shows as flat columns. Figures only, no assertions.
+tokens, sessions). Bounded state shows as flat columns. Figures only, no assertions.
+
+By default the mock's clock moves an hour ahead after every batch, so old tokens expire and
+are forgotten by time. With --bounded N the clock stands still and the mock runs with
+--max-sessions N --max-tokens N: only the count bounds keep it flat. Each flow then also
+sends its own X-Dqe-Namespace (a new namespace every time) and one request that breaks the
+contract with a 60 KiB parameter (error 01, journaled, cut to size in the journal).
 """
 
 from __future__ import annotations
@@ -30,17 +35,26 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_mock() -> tuple[subprocess.Popen[str], str]:
-    """The mock in its own process; returns it and its base url."""
+def start_mock(bounded: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """The mock in its own process (with --bounded, small count bounds); it and its base url."""
+    limits = ["--max-sessions", str(bounded), "--max-tokens", str(bounded)] if bounded else []
     return start(
         [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "2", "--no-watch",
-         "--log-level", "WARNING", "--journal-limit", "1000"]
+         "--log-level", "WARNING", "--journal-limit", "1000", *limits]
     )  # fmt: skip
 
 
-async def flow(session: aiohttp.ClientSession, base: str, number: str) -> None:
-    async with session.post(f"{base}/ACCESS_TOKEN/", data=TOKEN) as r:
+async def flow(
+    session: aiohttp.ClientSession, base: str, number: str, namespace: str | None = None
+) -> None:
+    headers = {"X-Dqe-Namespace": namespace} if namespace else {}
+    async with session.post(f"{base}/ACCESS_TOKEN/", data=TOKEN, headers=headers) as r:
         token = (await r.json())["access_token"]
+    if namespace:  # a request that breaks the contract (no mode: 01), with a huge parameter
+        broken = {"number": number, "token": token, "name": "ACME", "licence": "100001",
+                  "scope": "formfilling", "code_name": "x" * 60_000}  # fmt: skip
+        async with session.post(f"{base}/IDMOBILE/", data=broken, headers=headers) as r:
+            await r.read()
     params = {
         "number": number,
         "token": token,
@@ -50,13 +64,13 @@ async def flow(session: aiohttp.ClientSession, base: str, number: str) -> None:
         "scope": "formfilling",
         "redirect_uri": "https://p.example/cb",
     }
-    async with session.post(f"{base}/IDMOBILE/", data=params) as r:
+    async with session.post(f"{base}/IDMOBILE/", data=params, headers=headers) as r:
         url = (await r.json())["url"]
     async with session.post(url, allow_redirects=False) as r:
         await r.read()
     poll = {"token": token, "Licence": "100001", "scope": "formfilling"}
     for _ in range(5):
-        async with session.post(f"{base}/GET/", data=poll) as r:
+        async with session.post(f"{base}/GET/", data=poll, headers=headers) as r:
             if (await r.json())["status"] != "pending":
                 return
 
@@ -65,8 +79,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--bounded", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    proc, base = start_mock()
+    proc, base = start_mock(args.bounded)
     numbers = ["+33639980001", "+33639984003", "+33639980003"]
     print(f"{'flows':>7} {'RSS MiB':>8} {'journal':>8} {'tokens':>7} {'sessions':>9}")
     try:
@@ -76,15 +91,18 @@ async def main() -> None:
 
             async def one(i: int) -> None:
                 async with sem:
-                    await flow(session, base, numbers[i % len(numbers)])
+                    namespace = f"soak-{i}" if args.bounded else None
+                    await flow(session, base, numbers[i % len(numbers)], namespace)
 
             while done < args.flows:
                 batch = min(300, args.flows - done)
 
                 await asyncio.gather(*(one(done + i) for i in range(batch)))
                 done += batch
-                async with session.post(f"{base}/__admin/clock/advance", json={"seconds": 3600}):
-                    pass
+                if not args.bounded:
+                    advance = {"seconds": 3600}
+                    async with session.post(f"{base}/__admin/clock/advance", json=advance):
+                        pass
                 async with session.get(f"{base}/__admin/health") as r:
                     health = await r.json()
                 print(

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import asyncio.base_events
-import contextlib
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from aiohttp import web
 
 from mockserver import __version__
 from mockserver.domain.lint import lint
@@ -20,8 +16,13 @@ from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_JOURNAL_LIMIT,
     DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_BODY,
+    DEFAULT_MAX_FINDINGS,
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_SHUTDOWN_TIMEOUT,
     Settings,
 )
 
@@ -66,6 +67,27 @@ def _add_timeouts(command: argparse.ArgumentParser) -> None:
             option, type=_seconds, default=default, metavar="SECONDS",
             help=f"seconds {what} ({default:g})",
         )  # fmt: skip
+
+
+def _grace_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, not {text}")
+    return value
+
+
+def _add_shutdown_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=_grace_seconds,
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, time requests in flight get to finish before they are cut "
+        f"(default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,8 +145,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     _max_document_option(serve)
     serve.add_argument(
-        "--journal-limit", type=_positive, default=1000, help="journal entries kept (1000)"
+        "--journal-limit",
+        type=_positive,
+        default=DEFAULT_JOURNAL_LIMIT,
+        help=f"journal entries kept (default {DEFAULT_JOURNAL_LIMIT})",
     )
+    serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=DEFAULT_MAX_SESSIONS,
+        help="sessions kept; past it the oldest finished one, else the oldest, is forgotten "
+        f"(default {DEFAULT_MAX_SESSIONS})",
+    )
+    serve.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=DEFAULT_MAX_TOKENS,
+        help="tokens kept; past it the oldest expired one, else the oldest, is forgotten "
+        f"with its session (default {DEFAULT_MAX_TOKENS})",
+    )
+    _add_shutdown_timeout(serve)
     serve.add_argument(
         "--strict",
         action="store_true",
@@ -152,6 +192,14 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--report", type=Path, metavar="FILE", help="write the report at exit")
     proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
     _add_timeouts(proxy)
+    proxy.add_argument(
+        "--max-findings",
+        type=_positive,
+        default=DEFAULT_MAX_FINDINGS,
+        help="violations kept in the report, each way; older ones are counted, not kept "
+        f"(default {DEFAULT_MAX_FINDINGS})",
+    )
+    _add_shutdown_timeout(proxy)
     proxy.add_argument("--log-level", default="INFO")
     return parser
 
@@ -186,40 +234,35 @@ def _settings(args: argparse.Namespace) -> Settings:
         watch_poll=args.watch_poll,
         max_document_bytes=args.max_scenario_bytes,
         journal_limit=args.journal_limit,
+        max_sessions=args.max_sessions,
+        max_tokens=args.max_tokens,
+        shutdown_timeout=args.shutdown_timeout,
         strict=args.strict,
     )
 
 
 def serve(settings: Settings) -> int:
-    """Run until interrupted."""
+    """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped."""
     from mockserver.http.app import create_app
+    from mockserver.http.lifecycle import run
 
     try:
         app = create_app(settings)
     except ScenarioFileError as exc:
         print(f"dqe-mock: cannot load scenarios:\n{exc}", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(app, settings))
-    return 0
 
+    def banner(port: int) -> str:
+        return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
 
-async def _run(app: web.Application, settings: Settings) -> None:
-    from mockserver.http.connection import GuardedRunner
-
-    runner = GuardedRunner(app, header_timeout=settings.header_timeout, handle_signals=True)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    port = settings.port
-    server = site._server
-    if isinstance(server, asyncio.base_events.Server) and server.sockets:
-        port = server.sockets[0].getsockname()[1]
-    print(f"dqe-mock {__version__} listening on http://{settings.host}:{port}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    return run(
+        app,
+        settings.host,
+        settings.port,
+        settings.shutdown_timeout,
+        banner,
+        header_timeout=settings.header_timeout,
+    )
 
 
 def validate(
@@ -279,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 header_timeout=args.header_timeout,
                 body_timeout=args.body_timeout,
                 keepalive_timeout=args.keepalive_timeout,
+                max_findings=args.max_findings,
+                shutdown_timeout=args.shutdown_timeout,
             )
         )
     return validate(args.paths, not args.no_default_pack, args.max_scenario_bytes)

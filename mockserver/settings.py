@@ -5,14 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockserver.domain.journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
+from mockserver.domain.sessions import DEFAULT_MAX_SESSIONS
+from mockserver.domain.tokens import DEFAULT_MAX_TOKENS
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
+
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_JOURNAL_LIMIT",
+    "DEFAULT_KEEPALIVE_TIMEOUT",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_FINDINGS",
+    "DEFAULT_MAX_SESSIONS",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_SHUTDOWN_TIMEOUT",
+    "MAX_DOCUMENT_BYTES",
+    "Settings",
+]
 
 DEFAULT_MAX_BODY = 64 * 1024
 # Slow or silent clients (README "Reading requests" says why these values).
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds from a request's first byte to the end of its headers
 DEFAULT_BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body
 DEFAULT_KEEPALIVE_TIMEOUT = 75.0  # seconds an idle connection is kept between requests
+# Seconds that requests in flight get to finish after SIGTERM/SIGINT (then they are cut).
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+# Violations the proxy's report keeps, each way (older ones are counted, not kept).
+DEFAULT_MAX_FINDINGS = 1000
 
 
 @dataclass(frozen=True)
@@ -32,7 +53,10 @@ class Settings:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
-    journal_limit: int = 1000
+    journal_limit: int = DEFAULT_JOURNAL_LIMIT
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     admin_token: str | None = None
     watch: bool = False
     # Look for changes by polling instead of file-system events (Docker bind mounts on macOS

@@ -292,7 +292,7 @@ ADMIN_RESPONSES = {
     "adminReload": {"200": "./admin/reload.schema.json", "400": "./admin/reload.schema.json"},
     "adminReadJournal": {"200": "./admin/journal.schema.json", "400": ADMIN_ERROR},
     "adminClearJournal": {"200": "./admin/journal_clear.schema.json"},
-    "adminListSessions": {"200": "./admin/sessions.schema.json"},
+    "adminListSessions": {"200": "./admin/sessions.schema.json", "400": ADMIN_ERROR},
     "adminSession": {"200": "./admin/session.schema.json", "404": ADMIN_ERROR},
     "adminAdvanceClock": {"200": "./admin/clock_advance.schema.json", "400": ADMIN_ERROR},
 }

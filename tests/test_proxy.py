@@ -138,6 +138,7 @@ async def test_clean_flows_count_exchanges_and_report_no_violation(
         "upstream_failures": 0,
         "request_violations": [],
         "response_violations": [],
+        "dropped_violations": {"request": 0, "response": 0},
     }
 
 

@@ -21,6 +21,9 @@ from mockserver.resources import schemas_dir
 FORMATS = Draft202012Validator.FORMAT_CHECKER
 ERROR_KEYWORD = "x-dqe-error"
 REQUEST_CACHE_SIZE = 2048
+# Requests longer than this (as JSON) are validated without memoising: 2048 keys of a 64 KiB
+# body each would hold 128 MiB.
+MAX_CACHED_REQUEST = 4096
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
 DOC_KEYWORD = "x-dqe-doc"
 REQUEST_SCHEMAS = {
@@ -122,6 +125,8 @@ class Contract:
         try:
             key = json.dumps(params, sort_keys=True)
         except (TypeError, ValueError, RecursionError):
+            return self._validate_request(endpoint, params)
+        if len(key) > MAX_CACHED_REQUEST:
             return self._validate_request(endpoint, params)
         cached = self._request_cache.get((endpoint, key))
         if cached is None:

@@ -6,6 +6,11 @@ import math
 import time
 from collections.abc import Callable
 
+from mockserver.domain.tokens import DEFAULT_MAX_TOKENS
+
+# Keys (tokens) with an offset of their own, at most: as many as tokens are kept.
+DEFAULT_MAX_KEYS = DEFAULT_MAX_TOKENS
+
 
 class Clock:
     """Seconds on a monotonic scale, plus offsets that tests and the admin API can advance.
@@ -13,10 +18,17 @@ class Clock:
     An offset is global, or belongs to one key (a token): advancing a token's time expires
     that token, or ends its session's pending, without touching anyone else's.
     With `frozen=True` time stands still until advanced: tests need no sleeps at all.
+    At most `max_keys` keys keep an offset: past it, the key advanced longest ago loses its.
     """
 
-    def __init__(self, source: Callable[[], float] = time.monotonic, frozen: bool = False) -> None:
+    def __init__(
+        self,
+        source: Callable[[], float] = time.monotonic,
+        frozen: bool = False,
+        max_keys: int = DEFAULT_MAX_KEYS,
+    ) -> None:
         self._source = source
+        self.max_keys = max_keys
         # A whole number of seconds: `frozen + 29 + 1 - frozen` is then exactly 30.0, so a
         # test that advances to a boundary lands on it (a fractional base rounds it away).
         self._frozen_at: float | None = float(math.floor(source())) if frozen else None
@@ -36,8 +48,14 @@ class Clock:
         if key is None:
             self._offset += seconds
         else:
-            self._key_offsets[key] = self._key_offsets.get(key, 0.0) + seconds
+            self._key_offsets[key] = self._key_offsets.pop(key, 0.0) + seconds
+            while len(self._key_offsets) > self.max_keys:
+                del self._key_offsets[next(iter(self._key_offsets))]
         return self.now(key)
+
+    def keys(self) -> int:
+        """How many keys have an offset of their own."""
+        return len(self._key_offsets)
 
     def forget(self, key: str) -> None:
         """Drop the offset of one key."""

@@ -14,6 +14,8 @@ from typing import Any
 ANY_ENDPOINT = "any"
 DEFAULT_STATUS = 503
 DEFAULT_HANG_SECONDS = 300.0
+# (namespace, fault) counters kept; past it the oldest counter is forgotten (starts over).
+MAX_COUNTERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,14 @@ class Fault:
 
 
 class FaultBook:
-    """Counts the requests each fault has met, per namespace; owns the seeded generator."""
+    """Counts the requests each fault has met, per namespace; owns the seeded generator.
 
-    def __init__(self, seed: int | None = None) -> None:
+    At most `max_counters` counts are kept (namespaces come from clients): past it, the
+    count created first is forgotten, and that fault's `first: N` starts over there.
+    """
+
+    def __init__(self, seed: int | None = None, max_counters: int = MAX_COUNTERS) -> None:
+        self.max_counters = max_counters
         self._seed = seed
         self.rng = _rng(seed)
         self._hits: dict[tuple[str, str], int] = {}
@@ -80,14 +87,20 @@ class FaultBook:
             if not fault.applies(target):
                 continue
             key = (namespace, fault.id)
-            self._hits[key] = self._hits.get(key, 0) + 1
-            if fault.first is None or self._hits[key] <= fault.first:
+            hits = self._hits[key] = self._hits.get(key, 0) + 1
+            if len(self._hits) > self.max_counters:
+                del self._hits[next(iter(self._hits))]
+            if fault.first is None or hits <= fault.first:
                 return fault
         return None
 
     def hits(self, namespace: str, fault_id: str) -> int:
         """How many matching requests `fault_id` has seen in `namespace`."""
         return self._hits.get((namespace, fault_id), 0)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Every count: (namespace, fault id) -> matching requests seen."""
+        return dict(self._hits)
 
     def reset(self, namespace: str | None = None) -> None:
         """Forget counts (of one namespace, or all, restarting the generator)."""

@@ -14,6 +14,10 @@ from mockserver.contract.schemas import contract, response_schema
 SECRET_PARAMS = frozenset({"client_secret"})
 DOCUMENTED_ENDPOINTS = frozenset({"ACCESS_TOKEN", "IDMOBILE", "GET"})
 DEFAULT_LIMIT = 1000
+# An entry keeps at most this many parameters, each cut to this many characters: a client
+# may send a 64 KiB body of thousands of fields, and the journal keeps `limit` entries.
+MAX_PARAMS = 64
+MAX_VALUE = 2000
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,18 @@ class JournalEntry:
 
 
 def redact(params: Mapping[str, str]) -> dict[str, str]:
-    """Parameters with secrets masked."""
-    return {k: ("***" if k in SECRET_PARAMS else v) for k, v in params.items()}
+    """Parameters as the journal keeps them: secrets masked, the first MAX_PARAMS only, each
+    name and value cut to MAX_VALUE characters (a cut ends with `…[+N chars]`)."""
+    kept = {}
+    for key, value in itertools.islice(params.items(), MAX_PARAMS):
+        kept[_cut(key)] = "***" if key in SECRET_PARAMS else _cut(value)
+    return kept
+
+
+def _cut(text: str) -> str:
+    return (
+        text if len(text) <= MAX_VALUE else f"{text[:MAX_VALUE]}…[+{len(text) - MAX_VALUE} chars]"
+    )
 
 
 @dataclass

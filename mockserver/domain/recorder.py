@@ -24,11 +24,16 @@ import yaml
 
 from mockserver.contract.errors import catalogue, split_scope
 from mockserver.domain import phones
-from mockserver.domain.pseudonymise import Pseudonymiser, personal_values
+from mockserver.domain.pseudonymise import RECORDED_CAPACITY, Pseudonymiser, personal_values
 from mockserver.domain.scoring import ADDRESS_FIELDS
 from mockserver.domain.service import licence_of
 
 RECORDED_SECRET = "recorded-secret"
+# What a recording holds, however long the proxy runs: as many numbers as the recording range
+# has fakes for (later numbers are counted, not recorded), the latest flows of each number,
+# and the flows still waiting for a /GET/ (the oldest waiting one is let go).
+MAX_FLOWS_PER_NUMBER = 32
+MAX_OPEN_FLOWS = 10_000
 DEFAULT_OPERATOR = "Orange"
 SCOPE_NAMES = ("matching_notp", "numVerify", "formfilling", "matching")
 SCORE_KEYS = ("family_name", "given_name", "gender", "birthdate", "email")
@@ -118,6 +123,7 @@ class Recorder:
     licences: dict[str, None] = field(default_factory=dict)
     numbers: dict[str, list[Flow]] = field(default_factory=dict)
     skipped: int = 0
+    unrecorded: int = 0
     personal: set[str] = field(default_factory=set)
     _by_token: dict[str, Flow] = field(default_factory=dict)
 
@@ -127,7 +133,7 @@ class Recorder:
         self.numbers.clear()
         self.personal.clear()
         self._by_token.clear()
-        self.skipped = 0
+        self.skipped = self.unrecorded = 0
 
     def observe(self, exchange: Exchange) -> None:
         """Take one exchange into account."""
@@ -142,9 +148,6 @@ class Recorder:
 
     def _initiate(self, exchange: Exchange, body: Mapping[str, Any]) -> None:
         params = exchange.params
-        infos = params.get("user_infos")
-        if isinstance(infos, Mapping):
-            self.personal |= set(personal_values(infos))
         country = params.get("country")
         try:
             e164 = phones.normalise(
@@ -153,8 +156,17 @@ class Recorder:
         except phones.InvalidNumber:
             self.skipped += 1
             return
+        if e164 not in self.numbers and len(self.numbers) >= RECORDED_CAPACITY:
+            self.unrecorded += 1
+            return
+        infos = params.get("user_infos")
+        if isinstance(infos, Mapping):
+            self.personal |= set(personal_values(infos))
         flow = Flow(e164, str(params.get("scope", "")))
-        self.numbers.setdefault(e164, []).append(flow)
+        flows = self.numbers.setdefault(e164, [])
+        flows.append(flow)
+        if len(flows) > MAX_FLOWS_PER_NUMBER:
+            del flows[0]
         error = error_id(body)
         if error is not None:
             flow.explained = error == exchange.request_error
@@ -163,7 +175,11 @@ class Recorder:
             flow.consent = True
             operator = body.get("operator")
             flow.operator = operator if isinstance(operator, str) and operator else None
-            self._by_token[str(params.get("token", ""))] = flow
+            token = str(params.get("token", ""))
+            self._by_token.pop(token, None)  # a new flow of a token goes to the end
+            self._by_token[token] = flow
+            if len(self._by_token) > MAX_OPEN_FLOWS:
+                del self._by_token[next(iter(self._by_token))]
         elif "family_name" in body:
             flow.scores = body
 
@@ -195,6 +211,11 @@ class Recorder:
         description = f"Recorded by dqe-mock proxy: {len(scenarios)} numbers, pseudonymised"
         if self.skipped:
             description += f"; {self.skipped} requests without a phone number left out"
+        if self.unrecorded:
+            description += (
+                f"; {self.unrecorded} requests on numbers past the {RECORDED_CAPACITY} "
+                "a recording holds left out"
+            )
         document: dict[str, Any] = {"version": 1, "description": description}
         if self.licences:
             document["licences"] = [

@@ -38,6 +38,10 @@ class ScenarioRegistry:
         The files, then the default namespace's runtime layer (what was added without naming
         a namespace applies to everyone), then the namespace's own layer on top.
         """
+        if namespace not in self._runtime:
+            # No layer of its own: the default namespace's view. The cache then holds one view
+            # per runtime layer, never one per X-Dqe-Namespace value a client invents.
+            namespace = DEFAULT_NAMESPACE
         cached = self._views.get(namespace)
         if cached is None:
             cached = self.base

@@ -15,6 +15,10 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_TOKEN_TTL = 300
 
 
+# Scopes whose outcome a scenario remembers (the documented scopes and their combinations).
+MAX_CACHED_OUTCOMES = 16
+
+
 @dataclass(frozen=True)
 class Licence:
     """A licence code, its client secret, and what it may use."""
@@ -122,9 +126,21 @@ class Scenario:
     outcome_raw: Mapping[str, Any] = field(default_factory=dict)
     scopes_raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = ""
+    # Outcomes are frozen: one per scope, shared by every session of this scenario.
+    _outcomes: dict[str, Outcome] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def outcome_for(self, scope: str) -> Outcome:
         """The scenario's outcome with the overrides of each part of `scope` merged in."""
+        cached = self._outcomes.get(scope)
+        if cached is None:
+            cached = self._merged_outcome(scope)
+            if len(self._outcomes) < MAX_CACHED_OUTCOMES:
+                self._outcomes[scope] = cached
+        return cached
+
+    def _merged_outcome(self, scope: str) -> Outcome:
         merged: dict[str, Any] = dict(self.outcome_raw)
         for part in split_scope(scope):
             override = self.scopes_raw.get(part, {})

@@ -59,9 +59,12 @@ class MockState:
         self._issued += 1
         if self._issued % PRUNE_EVERY:
             return
-        gone = self.tokens.prune(now - RETENTION)
-        self.sessions.drop_tokens(gone)
-        for token in gone:
+        self.forget_tokens(self.tokens.prune(now - RETENTION))
+
+    def forget_tokens(self, tokens: list[str]) -> None:
+        """Forget the sessions and clock offsets of tokens the token store let go."""
+        self.sessions.drop_tokens(tokens)
+        for token in tokens:
             self.clock.forget(token)
 
     def reset(self, namespace: str | None = None) -> None:
@@ -184,10 +187,11 @@ class IdMobile:
             raise DqeError("invalid_client", reason="the client_secret does not match the licence")
         ttl = licence.token_ttl or self.state.default_ttl
         now = self.state.clock.now()
-        token = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
+        token, refresh, evicted = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
+        self.state.forget_tokens(evicted)
         call.token = token.value
         self.state.forget_expired(now)
-        return bodies.token_body(token.value, token.refresh, token.ttl)
+        return bodies.token_body(token.value, refresh, token.ttl)
 
     def _token(
         self, params: Mapping[str, Any], licence: Licence, scope: str | None, call: Call
@@ -196,11 +200,12 @@ class IdMobile:
         call.token = value
         now = self.state.clock.now(value)
         # A namespace's tokens are its own: parallel workers cannot use each other's.
-        if self.state.tokens.valid(value, licence.licence, now, call.namespace) is None:
+        token = self.state.tokens.valid(value, licence.licence, now, call.namespace)
+        if token is None:
             raise DqeError(
                 "30", reason="the token is unknown, expired or of another licence", scope=scope
             )
-        return value
+        return token.value  # the store's copy: a session shares it, no second string
 
     def initiate(
         self,
@@ -247,9 +252,8 @@ class IdMobile:
             return bodies.scores(user_infos, scenario.subscriber, outcome.scores)
         session_scope = "matching" if scope == "matching_notp" else scope
         session = self._open_session(
-            params, token, licence, session_scope, number.e164, operator, scenario
+            params, token, licence, session_scope, number.e164, operator, scenario, call
         )
-        session.namespace = call.namespace
         session.user_infos = user_infos
         return bodies.consent_body(operator, consent_url(session))
 
@@ -320,6 +324,7 @@ class IdMobile:
         number: str,
         operator: str,
         scenario: Scenario,
+        call: Call,
     ) -> Session:
         now = self.state.clock.now(token)
         outcome = scenario.outcome_for(scope)
@@ -333,13 +338,13 @@ class IdMobile:
             operator=operator,
             scenario_id=scenario.id,
             outcome=outcome,
-            subscriber=dict(scenario.subscriber),
+            subscriber=scenario.subscriber,  # shared, never changed: no copy per session
             created_at=now,
             partner=str(params.get("name", "")),
+            namespace=call.namespace,
             code_name=str(params.get("code_name", "")),
             redirect_uri=redirect if isinstance(redirect, str) and redirect else None,
         )
-        session.record(now, "initiate", f"scope={scope} scenario={scenario.id}")
         if outcome.consent.auto and outcome.consent.decision != "abandon":
             session.complete_consent(outcome.consent.decision, now)
         self.state.sessions.put(session)
@@ -372,6 +377,7 @@ class IdMobile:
             session.final = error_id if error_id else bodies.get_success(session)
             session.phase = Phase.DONE
             session.record(now, "done", error_id or "success")
+            self.state.sessions.finished(session)
         if isinstance(session.final, str):
             raise DqeError(session.final, operator=session.operator, scope=session.scope)
         assert session.final is not None

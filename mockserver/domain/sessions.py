@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from mockserver.domain.scenarios import Outcome
 
 CONSENT_ERRORS = {"deny": "21", "wrong_otp": "20", "operator_failure": "18"}
+# Sessions kept at most; past it, the one that finished first goes, else the oldest.
+DEFAULT_MAX_SESSIONS = 100_000
+# Timeline events kept per session (a client may poll a pending session thousands of times).
+MAX_EVENTS = 64
 
 
 class Phase(Enum):
@@ -20,7 +28,7 @@ class Phase(Enum):
     DONE = "done"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One step of a session's timeline."""
 
@@ -29,9 +37,13 @@ class Event:
     detail: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
-    """The state of one check."""
+    """The state of one check.
+
+    Slotted and sharing what it can (the scenario's outcome and subscriber record, interned
+    names): a mock holds up to DEFAULT_MAX_SESSIONS of them.
+    """
 
     id: str
     token: str
@@ -41,7 +53,7 @@ class Session:
     operator: str
     scenario_id: str
     outcome: Outcome
-    subscriber: dict[str, Any]
+    subscriber: Mapping[str, Any]
     created_at: float
     partner: str = ""
     namespace: str = "default"
@@ -54,11 +66,32 @@ class Session:
     polls_after_consent: int = 0
     otp_attempts: int = 0
     final: dict[str, Any] | str | None = None
-    events: list[Event] = field(default_factory=list)
+    # After the initiate event (implicit: created_at, scope, scenario); a tuple, so a session
+    # without any costs nothing. At most MAX_EVENTS in all: past it, the latest replaces the
+    # last kept (the first ones and the latest stay).
+    later: tuple[Event, ...] = ()
+    seq: int = 0  # the store's order of arrival (the admin listing's cursor)
+
+    def __post_init__(self) -> None:
+        # These repeat across sessions: one copy each, not one per session.
+        self.licence, self.scope = sys.intern(self.licence), sys.intern(self.scope)
+        self.operator, self.partner = sys.intern(self.operator), sys.intern(self.partner)
+        self.namespace, self.scenario_id = sys.intern(self.namespace), sys.intern(self.scenario_id)
+        if self.redirect_uri is not None:  # partners mostly use one callback
+            self.redirect_uri = sys.intern(self.redirect_uri)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The timeline: initiate, then consent, visits, codes, polls, done (at most MAX_EVENTS)."""
+        opened = Event(
+            self.created_at, "initiate", f"scope={self.scope} scenario={self.scenario_id}"
+        )
+        return (opened, *self.later)
 
     def record(self, at: float, kind: str, detail: str = "") -> None:
-        """Append to the timeline."""
-        self.events.append(Event(at, kind, detail))
+        """Add to the timeline (past MAX_EVENTS, in place of the last one kept)."""
+        kept = self.later if len(self.later) < MAX_EVENTS - 1 else self.later[:-1]
+        self.later = (*kept, Event(at, kind, detail))
 
     def complete_consent(self, decision: str, now: float) -> None:
         """The user finished the consent step with `decision` (never twice)."""
@@ -94,25 +127,56 @@ class Session:
 
 
 class SessionStore:
-    """Sessions by token and by id (the id is what the consent url carries)."""
+    """Sessions by token and by id (the id is what the consent url carries), at most `limit`.
 
-    def __init__(self, seed: int | None = None) -> None:
+    Past `limit` sessions, storing one forgets another: the session that finished (answered
+    its final /GET/) first, else the oldest one. Iteration is oldest first.
+    """
+
+    def __init__(self, seed: int | None = None, limit: int = DEFAULT_MAX_SESSIONS) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be 1 or more, not {limit}")
+        self.limit = limit
         self._seed = seed
         self._rng = _rng(seed)
+        self._seq = itertools.count(1)  # never restarts: a cursor stays valid across resets
         self._by_token: dict[str, Session] = {}
-        self._by_id: dict[str, Session] = {}
+        self._by_id: dict[str, Session] = {}  # in order of arrival
+        self._finished: dict[str, None] = {}  # ids, in order of finishing
+        self.evicted = 0
 
     def new_id(self) -> str:
         """A fresh session id, reproducible from the seed."""
         return f"s{self._rng.getrandbits(96):024x}"
 
     def put(self, session: Session) -> None:
-        """Store `session`; a later /IDMOBILE/ with the same token replaces the earlier one."""
+        """Store `session`; a later /IDMOBILE/ with the same token replaces the earlier one.
+
+        Then, past `limit`, forget the first finished session, else the oldest.
+        """
         old = self._by_token.get(session.token)
         if old is not None:
-            self._by_id.pop(old.id, None)
+            self._forget(old)
+        session.seq = next(self._seq)
         self._by_token[session.token] = session
         self._by_id[session.id] = session
+        if session.phase is Phase.DONE:
+            self._finished[session.id] = None
+        while len(self._by_id) > self.limit:
+            victim = next(iter(self._finished), None) or next(iter(self._by_id))
+            self._forget(self._by_id[victim])
+            self.evicted += 1
+
+    def finished(self, session: Session) -> None:
+        """Note that `session` has its final answer (it goes first when room is needed)."""
+        if self._by_id.get(session.id) is session:
+            self._finished[session.id] = None
+
+    def _forget(self, session: Session) -> None:
+        self._by_id.pop(session.id, None)
+        self._finished.pop(session.id, None)
+        if self._by_token.get(session.token) is session:
+            del self._by_token[session.token]
 
     def by_token(self, token: str) -> Session | None:
         """The current session of a token."""
@@ -126,12 +190,31 @@ class SessionStore:
         """Every session, oldest first."""
         return list(self._by_id.values())
 
+    def page(
+        self, after: int = 0, limit: int = 100, namespace: str | None = None
+    ) -> tuple[list[Session], int | None]:
+        """Up to `limit` sessions that arrived after cursor `after` (of `namespace`), oldest
+        first, and the cursor of the next page (None on the last page).
+
+        Cursors are arrival numbers (Session.seq): pages never repeat or skip a session that
+        stays stored, whatever arrives or is forgotten between two calls.
+        """
+        ordered = list(self._by_id.values())  # seq increases along arrival order
+        start = bisect.bisect_right(ordered, after, key=lambda s: s.seq)
+        found: list[Session] = []
+        for session in itertools.islice(ordered, start, None):
+            if namespace is None or session.namespace == namespace:
+                if len(found) == limit:
+                    return found, found[-1].seq
+                found.append(session)
+        return found, None
+
     def drop_tokens(self, tokens: list[str]) -> None:
         """Forget the sessions of these tokens."""
         for token in tokens:
-            session = self._by_token.pop(token, None)
+            session = self._by_token.get(token)
             if session is not None:
-                self._by_id.pop(session.id, None)
+                self._forget(session)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -140,12 +223,11 @@ class SessionStore:
         """Forget every session (restarting the id generator), or one namespace's."""
         if namespace is not None:
             for session in [s for s in self._by_id.values() if s.namespace == namespace]:
-                del self._by_id[session.id]
-                if self._by_token.get(session.token) is session:
-                    del self._by_token[session.token]
+                self._forget(session)
             return
         self._by_token.clear()
         self._by_id.clear()
+        self._finished.clear()
         self._rng = _rng(self._seed)
 
 

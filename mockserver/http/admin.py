@@ -24,6 +24,9 @@ from mockserver.http.body import BodyError, read_body
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 
 PREFIX = "/__admin"
+# GET /__admin/sessions pages: `limit` sessions per page by default, at most MAX_PAGE.
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 
 
 def _namespace(request: web.Request) -> str | None:
@@ -252,12 +255,33 @@ def _session_json(session: Session) -> dict[str, Any]:
     }
 
 
+def _whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """The query parameter `name`: a whole number in low..high (default when absent), else 400."""
+    text = request.query.get(name, "")
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) < 19) or not low <= int(text) <= high:
+        raise _fail(400, f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
 async def list_sessions(request: web.Request) -> web.Response:
-    """Sessions with their timelines (one namespace's, or all)."""
+    """A page of sessions with their timelines (one namespace's, or all), oldest first.
+
+    ?limit=N (1..MAX_PAGE, default DEFAULT_PAGE) sessions from ?cursor=C (the `next` of the
+    previous page; absent: the first page); `next` is null on the last page.
+    """
     namespace = _namespace(request)
-    sessions = request.app[STATE].sessions.all()
-    chosen = [s for s in sessions if namespace is None or s.namespace == namespace]
-    return web.json_response({"sessions": [_session_json(s) for s in chosen]})
+    limit = _whole(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    cursor = _whole(request, "cursor", 0, 0, 2**62)
+    page, after = request.app[STATE].sessions.page(cursor, limit, namespace)
+    following = None
+    if after is not None:
+        query = {"limit": str(limit), "cursor": str(after)}
+        if namespace is not None:
+            query["namespace"] = namespace
+        following = str(request.rel_url.with_query(query))
+    return web.json_response({"sessions": [_session_json(s) for s in page], "next": following})
 
 
 async def session_timeline(request: web.Request) -> web.Response:

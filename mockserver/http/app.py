@@ -21,6 +21,7 @@ from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
 from mockserver.http.middleware import dqe_errors
 from mockserver.http.recording import journal
 from mockserver.http.routes import ROUTES
+from mockserver.http.safe import safe_head
 from mockserver.http.watch import watch_scenarios
 from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
@@ -38,19 +39,20 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
         registry=ScenarioRegistry(scenarios or load(), load),
         journal=Journal(settings.journal_limit),
         faults=FaultBook(settings.seed),
-        tokens=TokenStore(settings.seed),
-        sessions=SessionStore(settings.seed),
-        clock=Clock(frozen=settings.frozen_clock),
+        tokens=TokenStore(settings.seed, settings.max_tokens),
+        sessions=SessionStore(settings.seed, settings.max_sessions),
+        clock=Clock(frozen=settings.frozen_clock, max_keys=settings.max_tokens),
         default_ttl=settings.token_ttl,
     )
 
 
 def create_app(settings: Settings, state: MockState | None = None) -> web.Application:
     """A ready-to-run mock: routes, middleware and state under typed keys."""
-    # Outermost first: the journal sees the final answer, faults pre-empt the handler, and
-    # DqeError is rendered closest to the handlers.
+    # Outermost first: HEAD is answered before anything can act on it, the journal sees the
+    # final answer, faults pre-empt the handler, and DqeError is rendered closest to the
+    # handlers.
     app = web.Application(
-        middlewares=[admin_guard, journal, faults, dqe_errors],
+        middlewares=[admin_guard, safe_head, journal, faults, dqe_errors],
         client_max_size=settings.max_body,
         handler_args=handler_args(settings.keepalive_timeout),
     )

@@ -16,19 +16,17 @@ With --record, the exchanges are written at shutdown as a pseudonymised scenario
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import re
 import sys
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, FormData, web
-from aiohttp.web_runner import GracefulExit
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -40,11 +38,14 @@ from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.recorder import Exchange, Recorder, error_id
 from mockserver.domain.service import parse_params
 from mockserver.http.body import READ_LIMITS, BodyError, ReadLimits, read_body
-from mockserver.http.connection import GuardedRunner, handler_args
+from mockserver.http.connection import handler_args
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
+from mockserver.http.lifecycle import run
+from mockserver.http.safe import safe_head
 from mockserver.settings import DEFAULT_BODY_TIMEOUT as BODY_TIMEOUT
 from mockserver.settings import DEFAULT_HEADER_TIMEOUT as HEADER_TIMEOUT
 from mockserver.settings import DEFAULT_KEEPALIVE_TIMEOUT as KEEPALIVE_TIMEOUT
+from mockserver.settings import DEFAULT_MAX_FINDINGS, DEFAULT_SHUTDOWN_TIMEOUT
 
 log = logging.getLogger("dqe_mock.proxy")
 PREFIX = "/__proxy"
@@ -71,6 +72,8 @@ class ProxySettings:
     header_timeout: float = HEADER_TIMEOUT
     body_timeout: float = BODY_TIMEOUT
     keepalive_timeout: float = KEEPALIVE_TIMEOUT
+    max_findings: int = DEFAULT_MAX_FINDINGS
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -86,25 +89,36 @@ class Finding:
 
 @dataclass
 class ProxyReport:
-    """What the proxy has seen: exchanges, upstream failures, violations each way."""
+    """What the proxy has seen: exchanges, upstream failures, violations each way.
 
+    The latest `limit` violations are kept each way; older ones are dropped and counted in
+    `dropped`, so a long run against a non-conforming client stays within a fixed size.
+    """
+
+    limit: int = DEFAULT_MAX_FINDINGS
     exchanges: int = 0
     upstream_failures: int = 0
-    request_violations: list[Finding] = field(default_factory=list)
-    response_violations: list[Finding] = field(default_factory=list)
+    request_violations: deque[Finding] = field(init=False)
+    response_violations: deque[Finding] = field(init=False)
+    dropped: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.request_violations = deque(maxlen=self.limit)
+        self.response_violations = deque(maxlen=self.limit)
+        self.dropped = {"request": 0, "response": 0}
 
     def reset(self) -> None:
         """Start over."""
         self.exchanges = self.upstream_failures = 0
-        self.request_violations.clear()
-        self.response_violations.clear()
+        self.__post_init__()
 
     def add(self, direction: str, findings: list[Finding], where: str) -> None:
-        """Keep and log the findings of a request or of a response."""
+        """Keep and log the findings of a request or of a response (direction: either word)."""
         for finding in findings:
             log.warning("%s VIOLATION %s: %s", direction.upper(), where, finding.message)
         kept = self.request_violations if direction == "request" else self.response_violations
-        kept += findings
+        self.dropped[direction] += max(len(kept) + len(findings) - self.limit, 0)
+        kept.extend(findings)
 
     def as_json(self) -> dict[str, Any]:
         """The report as served and written."""
@@ -113,6 +127,7 @@ class ProxyReport:
             "upstream_failures": self.upstream_failures,
             "request_violations": [asdict(f) for f in self.request_violations],
             "response_violations": [asdict(f) for f in self.response_violations],
+            "dropped_violations": dict(self.dropped),
         }
 
 
@@ -380,12 +395,15 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
     upstream = URL(settings.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.host:
         raise ValueError(f"--upstream must be an http(s) url, not {settings.upstream!r}")
+    # HEAD is answered by the proxy (see http.safe): forwarded, it could act upstream.
     app = web.Application(
-        client_max_size=MAX_BODY, handler_args=handler_args(settings.keepalive_timeout)
+        middlewares=[safe_head],
+        client_max_size=MAX_BODY,
+        handler_args=handler_args(settings.keepalive_timeout),
     )
     app[SETTINGS] = settings
     app[READ_LIMITS] = ReadLimits(MAX_BODY, settings.body_timeout)
-    app[REPORT] = ProxyReport()
+    app[REPORT] = ProxyReport(settings.max_findings)
     app[RECORDER] = Recorder()
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_lifetime)
@@ -393,25 +411,23 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
 
 
 def run_proxy(settings: ProxySettings) -> int:
-    """Run until interrupted; the report and recording are written on the way out."""
+    """Run until SIGTERM or SIGINT, then stop gracefully; the report and recording are
+    written on the way out. 0 when stopped, 2 for a bad --upstream."""
     try:
         app = create_proxy_app(settings)
     except ValueError as exc:
         print(f"dqe-mock proxy: {exc}", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt, GracefulExit):
-        asyncio.run(_run(app, settings))
-    return 0
 
+    def banner(port: int) -> str:
+        url = f"http://{settings.host}:{port}"
+        return f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}"
 
-async def _run(app: web.Application, settings: ProxySettings) -> None:
-    runner = GuardedRunner(app, header_timeout=settings.header_timeout, handle_signals=True)
-    await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
-    port = runner.addresses[0][1]  # the one chosen, with --port 0
-    url = f"http://{settings.host}:{port}"
-    print(f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    return run(
+        app,
+        settings.host,
+        settings.port,
+        settings.shutdown_timeout,
+        banner,
+        header_timeout=settings.header_timeout,
+    )

@@ -10,6 +10,8 @@ from mockserver.contract.errors import catalogue, split_scope
 from mockserver.contract.schemas import scope_names
 
 ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
+# Where scopes that are not documented are counted (one key, whatever clients invent).
+OTHER_SCOPE = "(other)"
 
 
 def outcome_of(entry: Mapping[str, Any]) -> str:
@@ -33,6 +35,7 @@ class Coverage:
 
     def add(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Count each documented-endpoint entry: endpoint -> scope -> outcomes."""
+        known = set(scope_names())
         for entry in entries:
             endpoint = entry.get("endpoint")
             if endpoint not in self.seen or entry.get("fault"):
@@ -43,7 +46,8 @@ class Coverage:
                 else ""
             )
             for part in split_scope(scope) or ("",):
-                self.seen[endpoint].setdefault(part, set()).add(outcome_of(entry))
+                key = part if part in known or not part else OTHER_SCOPE
+                self.seen[endpoint].setdefault(key, set()).add(outcome_of(entry))
 
     def as_json(self) -> dict[str, dict[str, list[str]]]:
         """The raw observations, for shipping from an xdist worker to the controller."""

@@ -1,0 +1,96 @@
+"""Running an app until SIGTERM or SIGINT, then stopping gracefully.
+
+On the first signal the listening socket closes (no new connections), idle keep-alive
+connections close, and requests in flight get `shutdown_timeout` seconds to finish (aiohttp's
+AppRunner does this in cleanup()); whatever still runs then (a `hang` fault) is cancelled.
+The coroutine then returns normally, so the process exits 0: a stop asked for is no crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+
+from mockserver.http.connection import GuardedRunner
+from mockserver.settings import DEFAULT_HEADER_TIMEOUT
+
+log = logging.getLogger("dqe_mock.server")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run(
+    app: web.Application,
+    host: str,
+    port: int,
+    shutdown_timeout: float,
+    banner: Callable[[int], str],
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+) -> int:
+    """Serve until stopped (see serve_until_stopped); the process's exit status.
+
+    0 after a stop signal; 2, with one line on stderr, when host:port cannot be listened on.
+    """
+    try:
+        # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                serve_until_stopped(app, host, port, shutdown_timeout, banner, header_timeout)
+            )
+    except OSError as exc:
+        print(f"dqe-mock: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def serve_until_stopped(
+    app: web.Application,
+    host: str,
+    port: int,
+    shutdown_timeout: float,
+    banner: Callable[[int], str],
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+) -> None:
+    """Serve `app` on host:port until a stop signal; print `banner(bound_port)` once listening.
+
+    shutdown_timeout: seconds that requests in flight get after the signal (>= 0);
+    header_timeout: seconds from a request's first byte to the end of its headers.
+    """
+    # handle_signals=False: aiohttp's own handlers raise GracefulExit, a SystemExit(1).
+    runner = GuardedRunner(
+        app,
+        header_timeout=header_timeout,
+        handle_signals=False,
+        shutdown_timeout=shutdown_timeout,
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        print(banner(runner.addresses[0][1]), flush=True)  # the port bound, with --port 0
+        await _until_stop_signal(shutdown_timeout)
+    finally:
+        await runner.cleanup()
+        log.info("stopped")
+
+
+async def _until_stop_signal(shutdown_timeout: float) -> None:
+    """Return at the first SIGTERM or SIGINT; later ones are logged, the deadline holds."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal(signum: int) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.info("%s: already stopping (at most %g s)", name, shutdown_timeout)
+            return
+        log.info("%s: stopping; requests in flight get %g s to finish", name, shutdown_timeout)
+        stop.set()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+    await stop.wait()

@@ -21,6 +21,7 @@ from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.sessions import Session
 from mockserver.http.body import BodyError, read_body
+from mockserver.http.charsets import CharsetError, decode_text
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 
 PREFIX = "/__admin"
@@ -130,9 +131,9 @@ async def _body_text(request: web.Request) -> str:
     except BodyError as exc:
         raise _fail(400, str(exc)) from exc
     try:
-        return raw.decode(request.charset or "utf-8")
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise _fail(400, f"the body is not text in its charset: {exc}") from exc
+        return decode_text(raw, request.charset)
+    except CharsetError as exc:
+        raise _fail(400, str(exc)) from exc
 
 
 async def _document_text(request: web.Request) -> str:
@@ -146,9 +147,9 @@ async def _document_text(request: web.Request) -> str:
     except web.HTTPRequestEntityTooLarge as exc:
         raise _too_large(limit) from exc
     try:
-        return raw.decode(request.charset or "utf-8")
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise _fail(400, f"the body is not text in its charset: {exc}") from exc
+        return decode_text(raw, request.charset)
+    except CharsetError as exc:
+        raise _fail(400, str(exc)) from exc
 
 
 def _too_large(limit: int) -> web.HTTPException:

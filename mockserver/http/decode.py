@@ -13,9 +13,10 @@ import logging
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
-from mockserver.http.body import BodyError, bounded, read_body
+from mockserver.http.body import BodyError, bounded, limits_of, read_body, too_large
+from mockserver.http.charsets import DEFAULT_CHARSET, CharsetError, codec_of, decode_text
 
 log = logging.getLogger("dqe_mock.http")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -75,28 +76,52 @@ async def form_pairs(request: web.Request) -> Pairs:
 async def _read_form(request: web.Request) -> Pairs:
     if request.content_type == URLENCODED:
         raw = await _read(request)
-        charset = request.charset or "utf-8"
         try:
-            text = raw.decode(charset)
-        except UnicodeDecodeError as exc:
-            raise DecodeError(f"the form body is not valid {charset} ({exc.reason})") from exc
-        except LookupError as exc:
-            raise DecodeError(f"the form body's charset {charset!r} is unknown") from exc
+            charset = codec_of(request.charset)
+            text = decode_text(raw, charset, "the form body")
+        except CharsetError as exc:
+            raise DecodeError(str(exc)) from exc
         return _pairs(text, charset, "the form body")
     if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
         raise DecodeError("a multipart body cannot be compressed (no Content-Encoding)")
     try:
-        form = await bounded(request, request.post)
-    except BodyError as exc:
+        codec_of(request.charset)
+        return await bounded(request, lambda: _multipart_fields(request))
+    except (BodyError, CharsetError) as exc:
         raise DecodeError(str(exc)) from exc
-    except UnicodeDecodeError as exc:
-        raise DecodeError(f"a multipart field is not valid in its charset ({exc.reason})") from exc
-    except LookupError as exc:
-        raise DecodeError(f"a multipart field's charset is unknown: {exc}") from exc
     except (ValueError, AssertionError) as exc:
         # aiohttp's multipart reader raises an AssertionError on broken boundaries.
         raise DecodeError(f"the form body cannot be parsed: {exc}") from exc
-    return [(k, v) for k, v in form.items() if isinstance(v, str)]
+
+
+async def _multipart_fields(request: web.Request) -> Pairs:
+    """The text fields of a multipart body, each decoded strictly in its own charset.
+
+    File fields are skipped. Read here rather than by request.post(), which decodes a part in
+    whatever codec its charset names (punycode, unicode_escape...) without a word.
+    """
+    limit = limits_of(request).max_body
+    reader = await request.multipart()
+    pairs: Pairs = []
+    size = 0
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise DecodeError("a nested multipart body is not a form field")
+        if part.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+            raise DecodeError("a form field cannot be compressed (no Content-Encoding)")
+        chunks = []
+        while chunk := await part.read_chunk():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+        data = part.decode(b"".join(chunks))  # Content-Transfer-Encoding (base64...)
+        if len(pairs) >= MAX_FIELDS:
+            raise DecodeError(f"the form body has more than {MAX_FIELDS} fields")
+        if part.filename is None and part.name is not None:
+            charset = part.get_charset(default=DEFAULT_CHARSET)
+            pairs.append((part.name, decode_text(data, charset, f"the field {part.name!r}")))
+    return pairs
 
 
 async def _read(request: web.Request) -> bytes:
@@ -114,8 +139,10 @@ async def _body(request: web.Request) -> dict[str, str]:
     if ctype == "application/json":
         # Not documented, but some clients send JSON: accept an object of scalars.
         try:
-            data = json.loads(raw.decode(request.charset or "utf-8"))
-        except (ValueError, UnicodeDecodeError, LookupError, RecursionError) as exc:
+            data = json.loads(decode_text(raw, request.charset, "the JSON body"))
+        except CharsetError as exc:
+            raise DecodeError(str(exc)) from exc
+        except (ValueError, RecursionError) as exc:
             raise DecodeError(f"the JSON body does not parse: {exc}") from exc
         if not isinstance(data, dict):
             raise DecodeError("the JSON body is not an object")
@@ -138,9 +165,10 @@ def _pairs(text: str, charset: str, where: str) -> Pairs:
             errors="strict",
             max_num_fields=MAX_FIELDS,
         )
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
+        reason = getattr(exc, "reason", "invalid bytes")
         raise DecodeError(
-            f"{where} has percent-encoded bytes that are not valid {charset} ({exc.reason}): "
+            f"{where} has percent-encoded bytes that are not valid {charset} ({reason}): "
             "send UTF-8, or name the charset in Content-Type (e.g. charset=ISO-8859-1)"
         ) from exc
     except LookupError as exc:

@@ -18,7 +18,7 @@ from mockserver.http.body import READ_LIMITS, ReadLimits
 from mockserver.http.connection import handler_args
 from mockserver.http.faults import faults
 from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
-from mockserver.http.middleware import dqe_errors
+from mockserver.http.middleware import dqe_errors, last_resort
 from mockserver.http.recording import journal
 from mockserver.http.routes import ROUTES
 from mockserver.http.safe import safe_head
@@ -52,7 +52,7 @@ def create_app(settings: Settings, state: MockState | None = None) -> web.Applic
     # final answer, faults pre-empt the handler, and DqeError is rendered closest to the
     # handlers.
     app = web.Application(
-        middlewares=[admin_guard, safe_head, journal, faults, dqe_errors],
+        middlewares=[last_resort, admin_guard, safe_head, journal, faults, dqe_errors],
         client_max_size=settings.max_body,
         handler_args=handler_args(settings.keepalive_timeout),
     )

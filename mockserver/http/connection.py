@@ -33,6 +33,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
 from mockserver.http.body import read_error_text
+from mockserver.http.expect import expectation_failed, unmet_expectation
 from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT
 
 log = logging.getLogger("dqe_mock.http")
@@ -158,8 +159,17 @@ class GuardedServer(Server):
     """aiohttp's Server, building GuardedHandler connections."""
 
     def __init__(self, base: Server, header_timeout: float) -> None:
+        app_handler = base.request_handler
+
+        async def handle(request: BaseRequest) -> web.StreamResponse:
+            # aiohttp answers an unknown Expect before any middleware, in text that repeats
+            # it, on routes and unknown paths alike: refused here, in JSON (http/expect.py).
+            if unmet_expectation(request):
+                return expectation_failed()
+            return await app_handler(request)
+
         super().__init__(
-            base.request_handler,
+            handle,
             request_factory=base.request_factory,
             handler_cancellation=base.handler_cancellation,
             **base._kwargs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from aiohttp import web
@@ -9,8 +10,10 @@ from aiohttp.typedefs import Handler
 
 from mockserver.contract.errors import DqeError
 from mockserver.http.connection import route_pattern
+from mockserver.http.routes import DQE_ENDPOINTS
 
 log = logging.getLogger("dqe_mock.http")
+DOCUMENTED = tuple(DQE_ENDPOINTS)
 
 
 def error_response(error: DqeError) -> web.Response:
@@ -37,9 +40,61 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
             log.info(
                 "%s %s -> HTTP %s: %s", request.method, route_pattern(request), exc.status, exc.text
             )
+        if exc.status in (404, 405) and exc.content_type != "application/json":
+            raise _json_routing_error(request, exc) from exc
         raise
     except Exception:
-        log.exception("BUG: unhandled error on %s %s", request.method, route_pattern(request))
-        return web.json_response(
-            {"error": "dqe-mock internal error (a bug in the mock, please report it)"}, status=500
+        return _bug(request)
+
+
+@web.middleware
+async def last_resort(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The outermost middleware: what escapes every other one is a bug, answered in JSON."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        return _bug(request)
+
+
+def _bug(request: web.Request) -> web.Response:
+    log.exception("BUG: unhandled error on %s %s", request.method, route_pattern(request))
+    return web.json_response(
+        {"error": "dqe-mock internal error (a bug in the mock, please report it)"}, status=500
+    )
+
+
+def _json_routing_error(request: web.Request, exc: web.HTTPException) -> web.HTTPException:
+    """aiohttp's text 404 or 405 as JSON that names the documented endpoints.
+
+    The request target is not repeated (a token may be in it); a case or slash slip on an
+    ID Mobile endpoint is pointed out.
+    """
+    endpoints = ", ".join(DOCUMENTED)
+    if exc.status == 405:
+        allowed = exc.headers.get("Allow", "")
+        body = {
+            "error": "method_not_allowed",
+            "error_description": f"{request.method} is not allowed here; allowed: {allowed}",
+        }
+        return web.HTTPMethodNotAllowed(
+            request.method,
+            allowed.split(","),
+            text=json.dumps(body),
+            content_type="application/json",
         )
+    description = f"no such path; the ID Mobile endpoints are {endpoints} (GET or POST)"
+    slip = _slip_of(request.path)
+    if slip:
+        description = (
+            f"no such path: did you mean {slip}? (the paths are upper case, between single slashes)"
+        )
+    body = {"error": "not_found", "error_description": description}
+    return web.HTTPNotFound(text=json.dumps(body), content_type="application/json")
+
+
+def _slip_of(path: str) -> str | None:
+    """The documented endpoint that `path` misspells by case or slashes, if any."""
+    wanted = path.strip("/").upper()
+    return next((e for e in DOCUMENTED if e.strip("/") == wanted and path != e), None)

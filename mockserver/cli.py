@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mockserver import __version__
+from mockserver.contract.schemas import token_ttl_range
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
+from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import (
     DEFAULT_BODY_TIMEOUT,
@@ -90,6 +92,40 @@ def _add_shutdown_timeout(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535 (0 picks a free one), not {value}")
+    return value
+
+
+def _token_ttl(text: str) -> int:
+    low, high = token_ttl_range()
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low} to {high} seconds, not {value}")
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _add_log_level(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="INFO",
+        help="what to log: INFO logs one line per request (default INFO)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dqe-mock", description="A mock of DQE's ID Mobile API.")
     parser.add_argument("--version", action="version", version=f"dqe-mock {__version__}")
@@ -100,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument(
-        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+        "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
     )
     serve.add_argument(
         "--scenarios",
@@ -118,7 +154,14 @@ def _parser() -> argparse.ArgumentParser:
         type=_public_url,
         help="base url of consent links (behind Docker or a proxy): http(s)://host[:port][/path]",
     )
-    serve.add_argument("--token-ttl", type=int, default=300, help="token lifetime in seconds (300)")
+    low, high = token_ttl_range()
+    serve.add_argument(
+        "--token-ttl",
+        type=_token_ttl,
+        default=DEFAULT_TOKEN_TTL,
+        metavar="SECONDS",
+        help=f"token lifetime in seconds, {low} to {high} (default {DEFAULT_TOKEN_TTL})",
+    )
     serve.add_argument(
         "--check-responses",
         action="store_true",
@@ -171,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
         help="record what is accepted leniently (Licence spelling, JSON bodies, "
         "undocumented parameters) as client conformance violations in the journal",
     )
-    serve.add_argument("--log-level", default="INFO")
+    _add_log_level(serve)
 
     validate = commands.add_parser("validate", help="check scenario files and exit")
     validate.add_argument("paths", nargs="+", type=Path)
@@ -187,7 +230,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     proxy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
     proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    proxy.add_argument("--port", type=int, default=8081, help="port (default 8081; 0: a free one)")
+    proxy.add_argument(
+        "--port", type=_port, default=8081, help="port (default 8081; 0: a free one)"
+    )
     proxy.add_argument("--record", type=Path, metavar="FILE", help="write a scenario file at exit")
     proxy.add_argument("--report", type=Path, metavar="FILE", help="write the report at exit")
     proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
@@ -200,7 +245,7 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {DEFAULT_MAX_FINDINGS})",
     )
     _add_shutdown_timeout(proxy)
-    proxy.add_argument("--log-level", default="INFO")
+    _add_log_level(proxy)
     return parser
 
 

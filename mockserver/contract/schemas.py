@@ -39,6 +39,17 @@ def scope_names() -> list[str]:
     return list(names)
 
 
+def token_ttl_range() -> tuple[int, int]:
+    """The token lifetimes a licence may set, in seconds (scenario.schema.json): (min, max).
+
+    `serve --token-ttl` takes the same range, so no setting is allowed in one place and not
+    in the other.
+    """
+    rule = contract().schemas["scenario.schema.json"]["$defs"]["licence"]["properties"]
+    ttl = rule["token_ttl"]
+    return int(ttl["minimum"]), int(ttl["maximum"])
+
+
 def response_schema(endpoint: str, status: int) -> str:
     """The response schema (a stem under responses/) an answer of `endpoint` must match.
 

@@ -223,7 +223,7 @@ async def test_admin_body_too_large_from_its_header_alone(admin: Admin) -> None:
 async def test_admin_body_not_utf8_is_400(admin: Admin) -> None:
     status, body = await admin.send("POST", b"version: 1\ndescription: \xff\n")
     assert status == 400
-    assert "not text" in body["error"]
+    assert "is not valid utf-8" in body["error"]
     assert await admin.kept_error() == "16"
 
 

@@ -59,23 +59,33 @@ async def read_body(request: web.Request, limit: int | None = None, option: str 
     bodies (scenario documents) passes its own, and `option` names the option that sets it.
     Raises the 413 or 408 HTTPException (JSON body, connection closed) or BodyError.
     """
-    if _BODY not in request:
-        cap = limit if limit is not None else limits_of(request).max_body
-        name = option or "--max-body"
+    cap = limit if limit is not None else limits_of(request).max_body
+    name = option or "--max-body"
 
-        async def read() -> bytes:
-            return await _read_at_most(request, cap, name)
+    async def read() -> bytes:
+        raw = await bounded(request, lambda: _read_at_most(request, cap, name), cap, name)
+        return decompress(raw, request.headers.get("Content-Encoding", ""), request, cap, name)
 
+    return await once(request, _BODY, read)
+
+
+async def once(
+    request: web.Request, key: web.RequestKey[_T | Exception], compute: Callable[[], Awaitable[_T]]
+) -> _T:
+    """compute() the first time a request asks, its value (or its failure) after that.
+
+    A body is read once, and the journal reads the parameters again after the handler: the
+    second caller gets the same answer, or the same ValueError or HTTPException, at once.
+    """
+    if key not in request:
         try:
-            raw = await bounded(request, read, cap, name)
-            coding = request.headers.get("Content-Encoding", "")
-            request[_BODY] = decompress(raw, coding, request, cap, name)
-        except (BodyError, web.HTTPException) as exc:
-            request[_BODY] = exc
-    body = request[_BODY]
-    if isinstance(body, Exception):
-        raise body
-    return body
+            request[key] = await compute()
+        except (ValueError, web.HTTPException) as exc:
+            request[key] = exc
+    value = request[key]
+    if isinstance(value, Exception):
+        raise value
+    return value
 
 
 async def _read_at_most(request: web.Request, limit: int, option: str) -> bytes:

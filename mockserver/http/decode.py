@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
-from mockserver.http.body import BodyError, bounded, limits_of, read_body, too_large
+from mockserver.http.body import BodyError, bounded, limits_of, once, read_body, too_large
 from mockserver.http.charsets import DEFAULT_CHARSET, CharsetError, codec_of, decode_text
 
 log = logging.getLogger("dqe_mock.http")
@@ -38,18 +38,15 @@ async def decode(request: web.Request) -> dict[str, str]:
 
     Raises DecodeError, or the 408/413 HTTPException of body.read_body.
     """
-    if _PARAMS not in request:
-        try:
-            params = _first_values(query_pairs(request))
-            if request.method == "POST" and request.body_exists:
-                params.update(await _body(request))
-            request[_PARAMS] = params
-        except (DecodeError, web.HTTPException) as exc:
-            request[_PARAMS] = exc
-    params_or_error = request[_PARAMS]
-    if isinstance(params_or_error, Exception):
-        raise params_or_error
-    return dict(params_or_error)
+
+    async def params() -> dict[str, str]:
+        found = _first_values(query_pairs(request))
+        if request.method == "POST" and request.body_exists:
+            found.update(await _body(request))
+        return found
+
+    found: dict[str, str] = await once(request, _PARAMS, params)
+    return dict(found)
 
 
 def query_pairs(request: web.Request) -> Pairs:
@@ -62,14 +59,7 @@ def query_pairs(request: web.Request) -> Pairs:
 
 async def form_pairs(request: web.Request) -> Pairs:
     """Every text field of a form body, in order, repeats included; DecodeError if unreadable."""
-    if _FORM not in request:
-        try:
-            request[_FORM] = await _read_form(request)
-        except (DecodeError, web.HTTPException) as exc:
-            request[_FORM] = exc
-    pairs = request[_FORM]
-    if isinstance(pairs, Exception):
-        raise pairs
+    pairs: Pairs = await once(request, _FORM, lambda: _read_form(request))
     return list(pairs)
 
 

@@ -21,7 +21,11 @@ from aiohttp.test_utils import TestServer
 from mockserver.cli import main
 from mockserver.contract.schemas import contract
 from mockserver.domain.loading import ScenarioFileError, load_path, load_text
-from mockserver.domain.patterns import NumberPattern
+from mockserver.domain.patterns import (
+    MAX_DOCUMENT_PATTERN_INSTRUCTIONS,
+    MAX_PATTERN_MEMORY,
+    NumberPattern,
+)
 from mockserver.domain.yamldoc import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
@@ -64,6 +68,15 @@ def scenario_with(match: str, outcome: str = "{}") -> str:
     )
 
 
+def many_patterns(pattern: str, count: int) -> str:
+    """`count` scenarios with the same pattern; scenario k's pattern is on line 4 + 3k."""
+    scenarios = "".join(
+        f'  - id: p{k}\n    match: {{pattern: "{pattern}"}}\n    operator: Orange\n'
+        for k in range(count)
+    )
+    return "version: 1\nscenarios:\n" + scenarios
+
+
 # l3 expands to 10**3 * 10 strings of 4 characters (40 KB), l4 to 400 KB: over the 256 KiB
 # cap, and l4 is on line 6.
 BAD = {
@@ -102,6 +115,64 @@ BAD = {
     "only-comments": Bad("# nothing yet\n", 1, "the document is empty"),
     "too-large": Bad(
         "version: 1\ndescription: " + "x" * (300 * 1024) + "\n", 1, "over the limit", 413
+    ),
+    # A pattern's compile cost is bounded: its length (schema), its program (RE2's max_mem),
+    # and the instructions of all the patterns of a document.
+    "pattern-slow-to-compile-48kb": Bad(
+        scenario_with('{pattern: "' + "x{1,9}" * 8000 + '"}'), 4, "over the maximum of 256"
+    ),
+    "pattern-program-too-large": Bad(
+        scenario_with('{pattern: "' + "x{1,1000}" * 3 + '"}'), 4, "pattern too large"
+    ),
+    "patterns-of-a-document-over-budget": Bad(many_patterns("x{0,300}" * 9, 5), 16, "20000"),
+    "pattern-499-nested-groups": Bad(
+        scenario_with('{pattern: "' + "(" * 499 + ")" * 499 + '"}'), 4, "over the maximum of 256"
+    ),
+    "pattern-lookahead-with-re2-reason": Bad(
+        scenario_with('{pattern: "(?=6)9$"}'), 4, "invalid perl operator: (?="
+    ),
+    # Every string, key or value, is Unicode text: no lone surrogate from a "\ud800" escape.
+    "surrogate-in-operator-name": Bad(
+        'version: 1\noperators:\n  - name: "Evil\\ud800Op"\n', 3, "U+D800"
+    ),
+    "surrogate-in-subscriber": Bad(
+        scenario_with('{numbers: ["+33639987902"]}')
+        + '    subscriber: {family_name: Lee, given_name: "A\\ud800"}\n',
+        7,
+        "U+D800",
+    ),
+    "surrogate-in-a-key": Bad('version: 1\n"\\udc00": 1\n', 2, "U+DC00"),
+    "surrogate-pair-escaped": Bad('version: 1\ndescription: "\\ud83d\\ude00"\n', 2, "U+D83D"),
+    # A key written twice is refused at its second line.
+    "duplicate-version": Bad("version: 1\nversion: 1\n", 2, "duplicate key 'version'"),
+    "duplicate-scenarios": Bad(
+        GOOD.replace("version: 1\n", "version: 1\nscenarios: []\n"), 3, "duplicate key 'scenarios'"
+    ),
+    "duplicate-key-in-a-flow-mapping": Bad(
+        scenario_with('{numbers: ["+33639987902"], numbers: ["+33639987903"]}'),
+        4,
+        "duplicate key 'numbers'",
+    ),
+    "duplicate-merge-keys": Bad(
+        "version: 1\nx: &a {k: 1}\ny: {<<: *a, <<: *a}\n", 3, "duplicate key '<<'"
+    ),
+    # Every ordered pair is in order.
+    "uniform-latency-reversed": Bad(
+        "version: 1\nfaults:\n  - id: slow\n    kind: latency\n    latency: {uniform: [5, 1]}\n",
+        5,
+        "[5, 1] is not an ordered range",
+    ),
+    "uniform-latency-reversed-in-a-scenario": Bad(
+        scenario_with('{numbers: ["+33639987902"]}')
+        + "    faults:\n      - id: slow\n        kind: latency\n"
+        + "        latency: {uniform: [2.5, 0.5]}\n",
+        10,
+        "not an ordered range",
+    ),
+    "number-range-reversed": Bad(
+        scenario_with('{range: {from: "+33639987909", to: "+33639987900"}}'),
+        4,
+        "not an ordered range",
     ),
 }
 CASES = pytest.mark.parametrize("bad", BAD.values(), ids=BAD.keys())
@@ -318,7 +389,11 @@ def test_the_readme_states_the_limits_the_code_and_schema_apply() -> None:
     assert f"| {MAX_DOCUMENT_BYTES} (256 KiB) |" in section
     assert f"{MAX_DEPTH} levels" in section
     assert f"| {MAX_NUMBER_CHARS} |" in section
+    assert f"| {MAX_DOCUMENT_PATTERN_INSTRUCTIONS} (" in section
+    assert f"| {MAX_PATTERN_MEMORY >> 10} KiB (" in section
     defs = contract().schemas["scenario.schema.json"]["$defs"]
+    cap = defs["match"]["properties"]["pattern"]["maxLength"]
+    assert f"| characters of a `match.pattern` | {cap} |" in section
     maxima = [
         defs["licence"]["properties"]["token_ttl"]["maximum"],
         defs["pending"]["properties"]["polls"]["maximum"],

@@ -48,7 +48,9 @@ yaml_bits = st.sampled_from(
     [":", "&a ", "*a", "*b", "&b [*b]", "<<: *a", "[", "]", "{", "}", "- ", "\n", "  ", "? ",
      "!!python/object:os.system ", "!!binary ", "---\n", "...\n", '"', "'", "|", ">", "#", "%YAML 1.1\n",
      "2024-13-45", ".nan", ".inf", "-.inf", "0x" + "f" * 40, "0b" + "1" * 80, "1" * 400,
-     "1.0e+400", "9" * 5000, "~", "null", "true", "1:2:3"]
+     "1.0e+400", "9" * 5000, "~", "null", "true", "1:2:3",
+     '"\\ud800"', '"A\\udfffB"', '"\\ud83d\\ude00"', "version: 1\n", "{uniform: [5, 1]}",
+     "{uniform: [1, 5]}", '"' + "x{1,9}" * 60 + '"', "(?=6)", "\\pN", "[[:digit:]]"]
 )  # fmt: skip
 printable = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF), max_size=5)
 # Control characters are one kind of edit among several, not most of them.
@@ -88,8 +90,24 @@ def mutated(draw: st.DrawFn) -> str:
     return text
 
 
+# Patterns slow to compile, valid RE2 that Python's re refuses, RE2 errors, too long.
+patterns = st.sampled_from(
+    ["x{1,1000}" * 3, "x{1,300}" * 9, "((x{1,30}){1,30}){1,30}", "(" * 499 + ")" * 499,
+     "x{1,9}" * 8000, "^\\+\\pN+$", "\\z", "(?U)x", "[[:digit:]]+", "(?=6)9$", "\\1"]
+)  # fmt: skip
+
+
+def with_pattern(pattern: str, count: int) -> str:
+    scenarios = "".join(
+        f"  - id: p{k}\n    match: {{pattern: '{pattern}'}}\n    operator: Orange\n"
+        for k in range(count)
+    )
+    return "version: 1\nscenarios:\n" + scenarios
+
+
 documents: st.SearchStrategy[str | bytes] = st.one_of(
     mutated(),
+    st.builds(with_pattern, patterns, st.integers(1, 8)),
     st.builds(alias_bomb, st.integers(1, 9), st.integers(2, 12)),
     st.builds(nested, st.integers(20, 3000), st.booleans()),
     st.lists(yaml_bits | printable, min_size=1, max_size=12).map(

@@ -276,6 +276,9 @@ def _sentence(error: ValidationError, pointer: str) -> str:
     if error.validator == "anyOf" and _all_required(error):
         names = " or ".join(repr(b["required"][0]) for b in _as_list(error.validator_value))
         return f"one of {names} is required but missing"
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        # Not the text itself: it may be 256 KiB long.
+        return f"{len(error.instance)} characters, over the maximum of {error.validator_value}"
     return str(error.message)
 
 

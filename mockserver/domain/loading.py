@@ -7,6 +7,7 @@ by `yamldoc`, which bounds size, nesting and alias expansion.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,12 @@ from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract, scope_names
 from mockserver.domain import phones
 from mockserver.domain.faults import Fault
-from mockserver.domain.patterns import NumberPattern, PatternError
+from mockserver.domain.patterns import (
+    MAX_DOCUMENT_PATTERN_INSTRUCTIONS,
+    MAX_PATTERN_INSTRUCTIONS,
+    NumberPattern,
+    PatternError,
+)
 from mockserver.domain.scenarios import Licence, Match, Operator, Scenario, ScenarioSet
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES, line_for, parse_document, too_large
 from mockserver.domain.yamldoc import ScenarioFileError as ScenarioFileError
@@ -58,23 +64,51 @@ def is_scenario_file(path: Path) -> bool:
 
 
 def load_path(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> ScenarioSet:
-    """One file, or every *.yaml / *.yml file of a directory in name order."""
+    """One file, or every *.yaml / *.yml file of a directory in name order.
+
+    Only regular files (or links to them) are read: a FIFO, device, socket or directory named
+    *.yaml, given or found in a directory, is `file:1: not a regular file` (a FIFO would
+    block the reader until something writes to it).
+    """
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if is_scenario_file(p))
         result = ScenarioSet()
-        for file in files:
-            result = result.layered(load_path(file, max_bytes))
+        for file in directory_files(path):
+            result = result.layered(load_text(read_text(file, max_bytes), str(file), max_bytes))
         return result
     return load_text(read_text(path, max_bytes), str(path), max_bytes)
+
+
+def directory_files(directory: Path) -> list[Path]:
+    """The scenario files of `directory` (named *.yaml / *.yml), in name order."""
+    return sorted(p for p in directory.iterdir() if is_scenario_file(p))
+
+
+def open_regular(path: Path) -> int:
+    """A descriptor of `path` opened for reading, without ever blocking; OSError if it
+    cannot be opened, ScenarioFileError if it is not a regular file (FIFO, device, socket,
+    directory). The caller closes it.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ScenarioFileError(str(path), [(1, "not a regular file")])
+    return fd
 
 
 def read_text(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
     """A scenario file's text (UTF-8), reading at most `max_bytes` + 1 bytes of it.
 
-    Raises ScenarioFileError when the file cannot be read, is larger, or is not UTF-8.
+    Raises ScenarioFileError when the file cannot be read, is not a regular file, is
+    larger, or is not UTF-8.
     """
     try:
-        with path.open("rb") as stream:
+        with os.fdopen(open_regular(path), "rb") as stream:
             raw = stream.read(max_bytes + 1)
             size = max(len(raw), os.fstat(stream.fileno()).st_size)
     except OSError as exc:
@@ -111,6 +145,7 @@ class _Builder:
         self.source = source
         self.lines = lines
         self.problems: list[tuple[int, str]] = []
+        self.instructions = 0  # RE2 instructions of the patterns compiled so far
 
     def build(self, data: Mapping[str, Any]) -> ScenarioSet:
         licences = [self._licence(i, raw) for i, raw in enumerate(data.get("licences", []))]
@@ -196,16 +231,7 @@ class _Builder:
             if low and high and (len(low) != len(high) or low > high):
                 self._problem(f"{pointer}/range", f"{low}..{high} is not an ordered range")
             span = (low, high) if low and high else None
-        pattern = None
-        if "pattern" in raw:
-            try:
-                pattern = NumberPattern.compile(raw["pattern"])
-            except PatternError as exc:
-                self._problem(
-                    f"{pointer}/pattern",
-                    f"RE2, the linear-time engine patterns run on, cannot compile it: {exc} "
-                    "(backreferences and lookarounds are not supported)",
-                )
+        pattern = self._pattern(f"{pointer}/pattern", raw["pattern"]) if "pattern" in raw else None
         return Match(
             numbers=numbers,
             range=span,
@@ -215,6 +241,37 @@ class _Builder:
             licences=frozenset(raw["licences"]) if "licences" in raw else None,
             scopes=frozenset(raw["scopes"]) if "scopes" in raw else None,
         )
+
+    def _pattern(self, pointer: str, text: str) -> NumberPattern | None:
+        """RE2's compile of `text`, within the document's budget of instructions."""
+        if self.instructions > MAX_DOCUMENT_PATTERN_INSTRUCTIONS:
+            self._problem(
+                pointer,
+                "not compiled: this document's patterns already need more than "
+                f"{MAX_DOCUMENT_PATTERN_INSTRUCTIONS} RE2 instructions in all",
+            )
+            return None
+        try:
+            pattern = NumberPattern.compile(text)
+        except PatternError as exc:
+            self.instructions += MAX_PATTERN_INSTRUCTIONS
+            self._problem(
+                pointer, f"RE2, the linear-time engine patterns run on, cannot compile it: {exc}"
+            )
+            return None
+        self.instructions += pattern.program_size
+        return pattern
+
+    def _latency(self, pointer: str, raw: Any) -> Any:
+        """The fault's latency, its uniform range checked for order."""
+        if isinstance(raw, Mapping) and "uniform" in raw:
+            low, high = raw["uniform"]
+            if low > high:
+                self._problem(
+                    f"{pointer}/uniform",
+                    f"[{low}, {high}] is not an ordered range: the low bound comes first",
+                )
+        return raw
 
     def _fault(self, pointer: str, raw: Mapping[str, Any], scenario: str | None = None) -> Fault:
         numbers = None
@@ -228,7 +285,7 @@ class _Builder:
             kind=raw["kind"],
             endpoint=raw.get("endpoint", "any"),
             status=raw.get("status", 503),
-            latency=raw.get("latency"),
+            latency=self._latency(f"{pointer}/latency", raw.get("latency")),
             seconds=raw.get("seconds", 300.0),
             first=raw.get("first"),
             licences=frozenset(raw["licences"]) if "licences" in raw else None,

@@ -12,9 +12,23 @@ from typing import Any
 
 import re2
 
-# The compiled program's memory, in bytes (RE2's own default is 8 MiB): a pattern whose
-# automaton would need more (`(a{1000}){1000}`) is refused rather than built.
-MAX_PATTERN_MEMORY = 8 << 20
+# The compiled program's memory, in bytes (RE2's default is 8 MiB). RE2's compile holds the
+# GIL, and its time grows with the square of the program's size: at 8 MiB, `x{1,1000}`
+# written 55 times (495 characters) took 10 s to compile and `x{1,9}` 8,000 times 8.9 s,
+# blocking every client. At 64 KiB (at most ~5,400 instructions) the worst we could build
+# under the schema's 256-character cap (`x{0,300}` 9 times, `x{1,1000}` twice, nested
+# counted repetitions, alternations, Unicode classes) compiled in 30 ms on a loaded 2-core
+# machine (tests/test_scenario_documents.py measures it again); a phone-number pattern
+# needs a few dozen instructions (`^\+33[67]\d{8}$` 13, `\pN{8,15}` 3,506). Past it:
+# "pattern too large".
+MAX_PATTERN_MEMORY = 64 << 10
+# About the most instructions MAX_PATTERN_MEMORY holds: what a refused pattern may have cost.
+MAX_PATTERN_INSTRUCTIONS = 5_500
+# RE2 instructions of all the patterns of one document: compile time grows with each
+# pattern's size times the total, so 1,000 patterns of the worst kind cannot block for 30 s.
+# About 1,000 phone-number patterns, or three of the worst; past it the remaining patterns
+# are refused, with their line.
+MAX_DOCUMENT_PATTERN_INSTRUCTIONS = 20_000
 
 
 class PatternError(ValueError):
@@ -40,9 +54,23 @@ class NumberPattern:
             reason = exc.args[0] if exc.args else exc
             if isinstance(reason, bytes):
                 reason = reason.decode("utf-8", "replace")
-            raise PatternError(str(reason)) from exc
+            raise PatternError(f"{reason} ({_hint(str(reason))})") from exc
         return cls(pattern, regex)
+
+    @property
+    def program_size(self) -> int:
+        """The compiled program's size, in RE2 instructions."""
+        return int(self._regex.programsize)
 
     def search(self, text: str) -> bool:
         """Does the pattern match anywhere in `text`?"""
         return self._regex.search(text) is not None
+
+
+def _hint(reason: str) -> str:
+    if "too large" in reason:
+        return (
+            f"its compiled program may take at most {MAX_PATTERN_MEMORY >> 10} KiB: "
+            "write fewer or smaller counted repetitions such as {1,1000}"
+        )
+    return "backreferences and lookarounds are not supported"

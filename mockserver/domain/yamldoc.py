@@ -14,12 +14,13 @@ once, before anything walks the data, and it must fit the same cap as the text i
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
-from yaml.constructor import ConstructorError
+from yaml.constructor import ConstructorError, SafeConstructor
 
 # The largest scenario document, in bytes (UTF-8), and the largest it may become with its
 # aliases written out. About 1,000 scenarios; loading it takes about a second.
@@ -35,7 +36,11 @@ MAX_PROBLEMS = 100
 MAX_MESSAGE_CHARS = 300
 
 _NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 _NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# UTF-16 surrogates: YAML's "\ud800" escape makes one, and no UTF-8 text can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ScenarioFileError(ValueError):
@@ -77,7 +82,9 @@ def parse_document(
     Raises ScenarioFileError for: a text over `max_bytes` (UTF-8), a character YAML forbids
     (control characters), a syntax error, an empty document, nesting deeper than MAX_DEPTH,
     an alias that contains itself or whose expansion passes `max_bytes`, a number too long
-    or not finite, or a value YAML cannot build (a date such as 2024-13-45).
+    or not finite, a key written twice in one mapping, a string (key or value) holding a
+    UTF-16 surrogate (`"\\ud800"`: not Unicode text), or a value YAML cannot build (a date
+    such as 2024-13-45).
     """
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
@@ -182,6 +189,7 @@ class _Measure:
         self.max_bytes = max_bytes
         self.done: dict[int, tuple[int, int]] = {}
         self.open: set[int] = set()
+        self.keys = SafeConstructor()
 
     def walk(self, node: yaml.Node) -> tuple[int, int]:
         """(size in characters with every alias written out, nesting depth) of `node`."""
@@ -194,6 +202,8 @@ class _Measure:
             self._check_scalar(node)
             result = (len(node.value) + 1, 0)
         else:
+            if isinstance(node, yaml.MappingNode):
+                self._check_keys(node)
             self.open.add(key)
             size, depth = 1, 0
             for child in _children(node):
@@ -215,6 +225,36 @@ class _Measure:
     def _check_scalar(self, node: yaml.ScalarNode) -> None:
         if node.tag in _NUMBERS and len(node.value) > MAX_NUMBER_CHARS:
             self._fail(node, f"a number of more than {MAX_NUMBER_CHARS} characters")
+        found = _SURROGATE.search(node.value)
+        if found:
+            self._fail(
+                node,
+                f"U+{ord(found.group()):04X} is a lone UTF-16 surrogate (an escape such as "
+                '"\\ud800"), not Unicode text; write the character itself or its "\\U0001F600" '
+                "escape",
+            )
+
+    def _check_keys(self, node: yaml.MappingNode) -> None:
+        """A key written twice is refused, at its second line; `<<` merges may be overridden."""
+        seen: set[tuple[str, Any]] = set()
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue  # a list or mapping as a key: the schema refuses it
+            identity = (key.tag, self._key_value(key))
+            if identity in seen:
+                self._fail(key, f"duplicate key {key.value!r}")
+            seen.add(identity)
+
+    def _key_value(self, key: yaml.ScalarNode) -> Any:
+        """What the key means: `1` and `0x1` are one key, `1` and `"1"` two."""
+        if key.tag in (_STR, _MERGE):
+            return key.value
+        try:
+            value = self.keys.construct_object(key)
+            hash(value)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            return key.value
+        return value
 
     def _fail(self, node: yaml.Node, message: str) -> None:
         raise ScenarioFileError(self.source, [(node.start_mark.line + 1, message)])

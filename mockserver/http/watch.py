@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Protocol
@@ -20,7 +21,12 @@ from typing import Protocol
 from aiohttp import web
 from watchfiles import awatch
 
-from mockserver.domain.loading import is_scenario_file
+from mockserver.domain.loading import (
+    ScenarioFileError,
+    directory_files,
+    is_scenario_file,
+    open_regular,
+)
 from mockserver.domain.registry import ReloadReport
 from mockserver.domain.scenarios import ScenarioSet
 from mockserver.http.keys import RELOADS, SETTINGS, STATE
@@ -76,7 +82,7 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if is_scenario_file(p))
+            found += directory_files(path)
         else:
             found.append(path)
     return found
@@ -88,10 +94,12 @@ def digest(paths: Iterable[Path], max_bytes: int) -> bytes:
     for path in scenario_files(paths):
         hasher.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
         try:
-            with path.open("rb") as stream:
+            with os.fdopen(open_regular(path), "rb") as stream:  # a FIFO would block
                 hasher.update(stream.read(max_bytes + 1))
         except OSError as exc:
             hasher.update(f"unreadable: {exc.errno}".encode())
+        except ScenarioFileError:
+            hasher.update(b"not a regular file")
         hasher.update(b"\0")
     return hasher.digest()
 

@@ -22,8 +22,9 @@ def scenario_documents() -> st.SearchStrategy[dict[str, Any]]:
     """Scenario files (as data) that validate against scenario.schema.json and load.
 
     Drawn from the schema itself; the fields the loader checks beyond the schema get values
-    that pass: numbers that parse, ordered ranges, patterns that compile, error ids the
-    endpoint (and scope) may return, ids unique within their list.
+    that pass: numbers that parse, ordered ranges (numbers, uniform latencies), patterns
+    that compile, error ids the endpoint (and scope) may return, ids unique within their
+    list.
     """
     schema = contract().schemas[SCENARIO_SCHEMA]
     resolver = contract().registry.resolver(base_uri=schema["$id"])
@@ -53,6 +54,9 @@ def _override(path: tuple[str, ...]) -> st.SearchStrategy[Any] | None:
     if (parent, last) == ("match", "range"):
         ends = st.lists(french_numbers(), min_size=2, max_size=2).map(sorted)
         return ends.map(lambda pair: {"from": pair[0], "to": pair[1]})
+    if last == "uniform":  # a latency range: low bound first
+        bound = st.one_of(st.integers(0, 600), st.floats(0, 600))
+        return st.lists(bound, min_size=2, max_size=2).map(sorted)
     if (parent, last) == ("match", "pattern"):
         digits = st.text("0123456789", max_size=4)
         return st.one_of(digits.map(lambda d: f"^\\+336{d}"), digits.map(lambda d: f"{d}$"))

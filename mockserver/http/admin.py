@@ -217,8 +217,12 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def reload(request: web.Request) -> web.Response:
-    """Load the scenario files again now; on error the last good set keeps serving."""
-    report = request.app[STATE].registry.reload()
+    """Load the scenario files again now; on error the last good set keeps serving.
+
+    The files are read in a worker thread (as hot reload does); only the swap runs here.
+    """
+    registry = request.app[STATE].registry
+    report = registry.swap(await asyncio.to_thread(registry.load))
     status = 200 if report.ok else 400
     return web.json_response(
         {"ok": report.ok, "generation": report.generation, "errors": report.errors.splitlines()},

@@ -9,6 +9,14 @@ request's first byte and answers protocol errors with one JSON line, logged in o
 
 aiohttp offers no public hook for the protocol class: GuardedRunner swaps its Server for a
 GuardedServer that builds GuardedHandler. tests/test_slow_clients.py pins that behaviour.
+
+Stopping (GuardedHandler.shutdown replaces aiohttp's): aiohttp 3.14 waits `shutdown_timeout`
+for a handler, then cancels only the request's body and waits `shutdown_timeout` again (2T),
+treats 0 as "wait forever", and drops the body bytes of a request in flight once the
+connection is closing. Here a request whose headers arrived keeps reading its body, the
+handler gets `shutdown_timeout` seconds once (0: none), then its task is cancelled and gets
+CANCEL_GRACE seconds to unwind before its connection is closed anyway.
+tests/test_shutdown.py pins it.
 """
 
 from __future__ import annotations
@@ -38,6 +46,11 @@ from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOU
 
 log = logging.getLogger("dqe_mock.http")
 access_log = logging.getLogger("dqe_mock.access")
+
+# Seconds a cancelled handler gets to unwind (its finally blocks, a log line) after the
+# shutdown deadline before its connection is closed regardless: the stop takes at most
+# --shutdown-timeout + CANCEL_GRACE seconds.
+CANCEL_GRACE = 0.5
 
 
 def _json_answer(status: int, reason: str, error: str, description: str) -> bytes:
@@ -88,11 +101,51 @@ class GuardedHandler(RequestHandler):
         ):
             self.header_deadline = self._loop.call_later(self.header_timeout, self._headers_late)
         queued = len(self._messages)
-        super().data_received(data)
+        self._feed(data)
         self._hand_error_to_body(queued)
         if self.header_deadline is not None and not self._awaiting_request():
             self.header_deadline.cancel()
             self.header_deadline = None
+
+    def _body_in_flight(self) -> bool:
+        request = self._current_request
+        if request is not None and not request.content.is_eof():
+            return True
+        # Headers parsed, handler not started yet: its body is in the queue's last payload.
+        return bool(self._messages) and not self._messages[-1][1].is_eof()
+
+    def _feed(self, data: bytes) -> None:
+        """aiohttp's data_received, also while stopping when a request's body is still due.
+
+        aiohttp drops every byte once close() was called (at shutdown): a request whose
+        headers arrived before the signal would never get the rest of its body.
+        """
+        if self._close and not self._force_close and self._body_in_flight():
+            self._close = False
+            try:
+                super().data_received(data)
+            finally:
+                self._close = True
+        else:
+            super().data_received(data)
+
+    async def shutdown(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 (aiohttp)
+        """Let the request in flight finish within `timeout` s (None or 0: none), then cut.
+
+        The connection takes no further request. A handler still running at the deadline is
+        cancelled and gets CANCEL_GRACE s to unwind; the connection is then closed.
+        """
+        self._close = True
+        if self._keepalive_handle is not None:
+            self._keepalive_handle.cancel()
+            self._keepalive_handle = None
+        task = self._task_handler
+        if task is not None and not task.done() and timeout:
+            await asyncio.wait({task}, timeout=timeout)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=CANCEL_GRACE)
+        self.force_close()
 
     def _hand_error_to_body(self, queued: int) -> None:
         """A parse error in the body of the request being handled (bad chunking) goes to it.
@@ -175,6 +228,15 @@ class GuardedServer(Server):
             **base._kwargs,
         )
         self.header_timeout = header_timeout
+
+    def pre_shutdown(self) -> None:
+        """Close idle connections (aiohttp), then log how many requests are in flight, if any."""
+        super().pre_shutdown()
+        busy = sum(
+            1 for conn in self.connections if conn._current_request is not None or conn._messages
+        )
+        if busy:
+            log.info("no longer accepting; %d requests in flight", busy)
 
     def __call__(self) -> RequestHandler:
         """A new connection's protocol."""

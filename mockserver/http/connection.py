@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +48,11 @@ from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOU
 log = logging.getLogger("dqe_mock.http")
 access_log = logging.getLogger("dqe_mock.access")
 
+# A request line whose method is a syntactically valid token (RFC 9110 §5.6.2) the parser does
+# not know, followed by a request target: 501 Not Implemented (RFC 9110 §9.1), not a 400.
+UNKNOWN_METHOD_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32} (/|\*|https?://)")
+REQUEST_START = 48  # bytes of a request's start kept to tell an unknown method from garbage
+
 # Seconds a cancelled handler gets to unwind (its finally blocks, a log line) after the
 # shutdown deadline before its connection is closed regardless: the stop takes at most
 # --shutdown-timeout + CANCEL_GRACE seconds.
@@ -60,6 +66,9 @@ def _json_answer(status: int, reason: str, error: str, description: str) -> byte
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+NOT_IMPLEMENTED = "the request method is not one the mock implements (RFC 9110 §9.1)"
 
 
 def protocol_error_text(exc: BaseException) -> str:
@@ -85,6 +94,7 @@ class GuardedHandler(RequestHandler):
         super().__init__(manager, **kwargs)
         self.header_timeout = header_timeout
         self.header_deadline: asyncio.TimerHandle | None = None
+        self.request_start = b""  # the first REQUEST_START bytes of the request being parsed
 
     def _awaiting_request(self) -> bool:
         # start() parks on _waiter while no complete request has arrived (aiohttp's own
@@ -100,12 +110,20 @@ class GuardedHandler(RequestHandler):
             and self._awaiting_request()
         ):
             self.header_deadline = self._loop.call_later(self.header_timeout, self._headers_late)
+        if data and self._awaiting_request() and len(self.request_start) < REQUEST_START:
+            self.request_start += data[: REQUEST_START - len(self.request_start)]
         queued = len(self._messages)
         self._feed(data)
         self._hand_error_to_body(queued)
-        if self.header_deadline is not None and not self._awaiting_request():
+        if not self._awaiting_request():
+            self._request_parsed()
+
+    def _request_parsed(self) -> None:
+        if self.header_deadline is not None:
             self.header_deadline.cancel()
             self.header_deadline = None
+        if not self._messages or not isinstance(self._messages[-1][0], _ErrInfo):
+            self.request_start = b""
 
     def _body_in_flight(self) -> bool:
         request = self._current_request
@@ -199,10 +217,13 @@ class GuardedHandler(RequestHandler):
         if not isinstance(exc, HttpProcessingError) or status >= 500:
             return super().handle_error(request, status, exc, message)
         description = protocol_error_text(exc)
+        if isinstance(exc, BadHttpMethod) and UNKNOWN_METHOD_LINE.match(self.request_start):
+            status, description = 501, NOT_IMPLEMENTED
         log.info("client %s: bad request: %s -> HTTP %s", request.remote, description, status)
         if request.writer.output_size > 0:
             raise ConnectionError("a response was already sent; the connection is dropped")
-        body = {"error": "bad_request", "error_description": description}
+        error = "not_implemented" if status == 501 else "bad_request"
+        body = {"error": error, "error_description": description}
         response = web.json_response(body, status=status)
         response.force_close()
         return response

@@ -19,7 +19,7 @@ from mockserver.domain.clock import Clock
 from mockserver.domain.consent import ConsentDesk, ConsentStep
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
-from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry
+from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry, valid_namespace
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
@@ -95,7 +95,8 @@ class Call:
 
     def settle(self, licence: str) -> None:
         """The namespace: the X-Dqe-Namespace header if sent, else the licence code."""
-        self.namespace = self.namespace_hint or licence or DEFAULT_NAMESPACE
+        by_licence = licence if valid_namespace(licence) else None  # a licence can be anything
+        self.namespace = self.namespace_hint or by_licence or DEFAULT_NAMESPACE
 
 
 def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry, valid_namespace
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
+from mockserver.domain.scoring import compute_scores, pack
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
 from mockserver.domain.urls import UrlError, check_redirect_uri
@@ -255,7 +256,9 @@ class IdMobile:
         session = self._open_session(
             params, token, licence, session_scope, number.e164, operator, scenario, call
         )
-        session.user_infos = user_infos
+        if "matching" in split_scope(session_scope):
+            # A pure function of what is known now: kept as 9 shared values, not user_infos.
+            session.scores = pack(compute_scores(user_infos or {}, session.subscriber))
         return bodies.consent_body(operator, consent_url(session))
 
     def _number(self, params: Mapping[str, Any], view: ScenarioSet) -> phones.PhoneNumber | None:

@@ -140,3 +140,26 @@ async def _first(port: int, data: bytes) -> bytes:
             return await reader.readuntil(b"\r\n\r\n")
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize(
+    "start",
+    [b"FOO /GET/ HTTP/1.1", b"BREW /IDMOBILE/ HTTP/1.1", b"X-Y_Z.1 * HTTP/1.1"],
+)
+async def test_an_unknown_but_valid_method_is_a_json_501(port: int, start: bytes) -> None:
+    """RFC 9110 §9.1: a method the server does not recognise is 501 Not Implemented."""
+    answer = await exchange(port, start + b"\r\nHost: x\r\n\r\n")
+    assert status_of(answer) == 501
+    body = json.loads(body_of(answer))
+    assert body["error"] == "not_implemented"
+    assert start.split(b" ")[0].decode() not in body["error_description"]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [b"GE T / HTTP/1.1", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", b"G@T / HTTP/1.1"],
+)
+async def test_garbage_in_the_method_is_still_a_400(port: int, start: bytes) -> None:
+    answer = await exchange(port, start + b"\r\nHost: x\r\n\r\n")
+    assert status_of(answer) == 400
+    assert json.loads(body_of(answer))["error"] == "bad_request"

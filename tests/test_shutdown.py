@@ -9,8 +9,10 @@ status as a crash. Each test waits on the server's own log line saying the fault
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +23,7 @@ import aiohttp
 import pytest
 
 from mockserver.cli import main
+from mockserver.http.connection import CANCEL_GRACE
 from tests.served import LISTENING, ROOT
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
@@ -176,3 +179,124 @@ def test_a_port_in_use_is_one_line_and_status_2(
     assert f"dqe-mock: cannot listen on 127.0.0.1:{port}:" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+# The stop may outlast --shutdown-timeout by connection.CANCEL_GRACE (a cancelled handler
+# unwinding) plus the interpreter's exit (well under a second); 2 s more absorbs a loaded
+# 2-core machine. aiohttp alone took 2T, and never stopped for T = 0.
+STOP_MARGIN = CANCEL_GRACE + 2.0
+HANG_ONE = """\
+version: 1
+faults:
+  - id: h
+    endpoint: ACCESS_TOKEN
+    kind: hang
+    licences: ["100002"]
+"""
+HUNG = {**TOKEN, "licence": "100002"}
+
+
+@pytest.mark.parametrize("grace", [0, 1, 2])
+async def test_a_hang_is_cut_at_the_deadline_not_twice_it(tmp_path: Path, grace: int) -> None:
+    file = scenarios(tmp_path, HANG_ONE)
+    args = ("serve", "--no-watch", "--scenarios", file, "--shutdown-timeout", str(grace))
+    async with cli(tmp_path, *args) as (process, url, log), aiohttp.ClientSession() as http:
+
+        async def ask() -> int:
+            async with http.get(f"{url}/ACCESS_TOKEN/", params=HUNG) as reply:
+                return reply.status
+
+        in_flight = asyncio.create_task(ask())
+        await logged(log, "fault h (hang)")
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), WITHIN) == 0
+        took = time.monotonic() - signalled
+        assert grace <= took < grace + STOP_MARGIN, took
+        with pytest.raises(aiohttp.ClientError):
+            await asyncio.wait_for(in_flight, WITHIN)
+    text = read(log)
+    assert "no longer accepting; 1 requests in flight" in text
+    assert "Traceback" not in text
+
+
+async def test_the_proxy_writes_its_report_after_a_cut_at_0(tmp_path: Path) -> None:
+    file = scenarios(tmp_path, HANG_ONE)
+    report = tmp_path / "report.json"
+    serve_args = ("serve", "--no-watch", "--scenarios", file)
+    async with cli(tmp_path / "s", *serve_args) as (mock, upstream, upstream_log):
+        proxy_args = ("proxy", "--upstream", upstream, "--shutdown-timeout", "0")
+        proxy_args += ("--report", str(report))
+        async with (
+            cli(tmp_path, *proxy_args) as (proxy, url, log),
+            aiohttp.ClientSession() as http,
+        ):
+
+            async def ask() -> int:
+                async with http.get(f"{url}/ACCESS_TOKEN/", params=HUNG) as reply:
+                    return reply.status
+
+            in_flight = asyncio.create_task(ask())
+            await logged(upstream_log, "fault h (hang)")
+            signalled = time.monotonic()
+            proxy.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proxy.wait(), WITHIN) == 0
+            assert time.monotonic() - signalled < STOP_MARGIN
+            with pytest.raises(aiohttp.ClientError):
+                await asyncio.wait_for(in_flight, WITHIN)
+        mock.kill()
+        await mock.wait()
+    assert "exchanges" in json.loads(report.read_text(encoding="utf-8"))
+    assert "Traceback" not in read(log)
+
+
+UPLOAD = b"licence=100001&token=x&name=A&scope=numVerify&number=0639980001abc"  # 66 bytes
+
+
+async def test_a_slow_upload_in_flight_is_read_and_answered(tmp_path: Path) -> None:
+    """Headers and 10 body bytes before SIGTERM, the rest after: the body is still read."""
+    assert len(UPLOAD) == 66
+    args = ("serve", "--no-watch", "--shutdown-timeout", "5")
+    async with cli(tmp_path, *args) as (process, url, log):
+        port = int(url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            "POST /IDMOBILE/ HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(UPLOAD)}\r\nExpect: 100-continue\r\n\r\n"
+        )
+        writer.write(head.encode() + UPLOAD[:10])
+        # "100 Continue" is sent once the headers are parsed and the request is handled.
+        assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WITHIN) == (
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+        )
+        process.send_signal(signal.SIGTERM)
+        await logged(log, "no longer accepting; 1 requests in flight")
+        writer.write(UPLOAD[10:])
+        answer = await asyncio.wait_for(reader.read(), WITHIN)  # until the server closes
+        writer.close()
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert status_line.startswith(b"HTTP/1.1 200"), answer
+        body = json.loads(rest.partition(b"\r\n\r\n")[2])
+        assert body["status"] == "error"  # token "x" is unknown: a DQE answer, read in full
+        assert await asyncio.wait_for(process.wait(), WITHIN) == 0
+    text = read(log)
+    assert '"POST /IDMOBILE/" 200' in text
+    assert "Traceback" not in text
+
+
+def test_a_port_in_use_is_one_line_from_a_real_process() -> None:
+    """Through the CLI's own logging set-up: no "stopped" line for a server never started."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        args = ["serve", "--no-watch", "--host", "127.0.0.1", "--port", port]
+        done = subprocess.run(
+            [sys.executable, "-m", "mockserver", *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=WITHIN, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"dqe-mock: cannot listen on 127.0.0.1:{port}: {done.stderr.split(': ', 2)[2].strip()}"
+    ]

@@ -15,9 +15,10 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from mockserver.contract.bounds import MAX_PARAMS, MAX_VALUE
 from mockserver.domain.clock import Clock
 from mockserver.domain.faults import Fault, FaultBook, FaultTarget
-from mockserver.domain.journal import MAX_PARAMS, MAX_VALUE, redact
+from mockserver.domain.journal import redact
 from mockserver.domain.pseudonymise import RECORDED_CAPACITY
 from mockserver.domain.recorder import MAX_FLOWS_PER_NUMBER, MAX_OPEN_FLOWS, Exchange, Recorder
 from mockserver.domain.registry import ScenarioRegistry

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from mockserver.contract.bounds import cut
 from mockserver.resources import schemas_dir
 
 OPERATOR_PLACEHOLDER = "[Operator Name]"
@@ -177,7 +178,8 @@ class DqeError(Exception):
     ) -> None:
         self.entry = catalogue().get(error_id)
         self.error_id = error_id
-        self.reason = reason or self.entry.description
+        # Logged and (on /ACCESS_TOKEN/) answered: cut like every violation message.
+        self.reason = cut(reason or self.entry.description)
         self.operator = operator
         self.scope = scope
         super().__init__(f"DQE error {error_id}: {self.reason}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from mockserver.contract.errors import split_scope
 from mockserver.domain import phones
-from mockserver.domain.scoring import apply_pinned, compute_scores
+from mockserver.domain.scoring import apply_pinned, compute_scores, unpack
 from mockserver.domain.sessions import Session
 
 FORMFILLING_ADDRESS_KEYS = (
@@ -91,5 +91,8 @@ def get_success(session: Session) -> dict[str, Any]:
     if "formfilling" in parts:
         body["formfilling"] = formfilling(session.subscriber, session.number)
     if "matching" in parts:
-        body["matching"] = scores(session.user_infos, session.subscriber, session.outcome.scores)
+        computed = (
+            unpack(session.scores) if session.scores else compute_scores({}, session.subscriber)
+        )
+        body["matching"] = apply_pinned(computed, session.outcome.scores)
     return body

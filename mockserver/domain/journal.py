@@ -9,15 +9,18 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
+from mockserver.contract.bounds import (
+    MAX_NAME,
+    MAX_PARAMS,
+    bounded_messages,
+    cut,
+    masked,
+)
 from mockserver.contract.schemas import contract, response_schema
 
-SECRET_PARAMS = frozenset({"client_secret"})
 DOCUMENTED_ENDPOINTS = frozenset({"ACCESS_TOKEN", "IDMOBILE", "GET"})
 DEFAULT_LIMIT = 1000
-# An entry keeps at most this many parameters, each cut to this many characters: a client
-# may send a 64 KiB body of thousands of fields, and the journal keeps `limit` entries.
-MAX_PARAMS = 64
-MAX_VALUE = 2000
+MAX_TEXT_RESPONSE = 2000  # characters of a non-JSON answer kept in an entry
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class JournalEntry:
     fault: str | None = None
     request_violations: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # However many violations a request has, the entry keeps a bounded number of lines.
+        object.__setattr__(self, "request_violations", bounded_messages(self.request_violations))
+
     @cached_property
     def response_violations(self) -> tuple[str, ...]:
         """The contract's verdict on the answer, computed when first read (off the hot path)."""
@@ -51,7 +58,7 @@ class JournalEntry:
         if self.status not in (200, 400) or not isinstance(self.response, dict):
             return (f"HTTP {self.status} is not a documented answer of /{self.endpoint}/",)
         schema = response_schema(self.endpoint, self.status)
-        return tuple(str(v) for v in contract().validate_response(schema, self.response))
+        return bounded_messages(str(v) for v in contract().validate_response(schema, self.response))
 
     @property
     def conforms(self) -> bool:
@@ -69,18 +76,13 @@ class JournalEntry:
 
 
 def redact(params: Mapping[str, str]) -> dict[str, str]:
-    """Parameters as the journal keeps them: secrets masked, the first MAX_PARAMS only, each
-    name and value cut to MAX_VALUE characters (a cut ends with `…[+N chars]`)."""
-    kept = {}
-    for key, value in itertools.islice(params.items(), MAX_PARAMS):
-        kept[_cut(key)] = "***" if key in SECRET_PARAMS else _cut(value)
-    return kept
-
-
-def _cut(text: str) -> str:
-    return (
-        text if len(text) <= MAX_VALUE else f"{text[:MAX_VALUE]}…[+{len(text) - MAX_VALUE} chars]"
-    )
+    """Parameters as the journal keeps them: the first MAX_PARAMS only, a name cut to MAX_NAME
+    characters, a value to MAX_VALUE (a cut ends with `…[+N chars]`), secrets (any case) masked
+    (contract.bounds.is_secret)."""
+    return {
+        cut(key, MAX_NAME): masked(key, value)
+        for key, value in itertools.islice(params.items(), MAX_PARAMS)
+    }
 
 
 @dataclass
@@ -103,9 +105,16 @@ class Journal:
         """Record an entry (the oldest falls off when full)."""
         self._entries.append(entry)
 
-    def entries(self, namespace: str | None = None, limit: int | None = None) -> list[JournalEntry]:
-        """Entries, oldest first; of one namespace when given; the last `limit` when given."""
-        found = [e for e in self._entries if namespace is None or e.namespace == namespace]
+    def entries(
+        self, namespace: str | None = None, limit: int | None = None, after: int = 0
+    ) -> list[JournalEntry]:
+        """Entries, oldest first; of one namespace when given; the last `limit` when given;
+        only those whose id is over `after`."""
+        found = [
+            e
+            for e in self._entries
+            if e.id > after and (namespace is None or e.namespace == namespace)
+        ]
         return found[-limit:] if limit else found
 
     def __len__(self) -> int:

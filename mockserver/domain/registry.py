@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,6 +10,16 @@ from mockserver.domain.loading import ScenarioFileError
 from mockserver.domain.scenarios import ScenarioSet
 
 DEFAULT_NAMESPACE = "default"
+# What a namespace may be (X-Dqe-Namespace, ?namespace= on admin calls): an ASCII letter or
+# digit, then up to 63 letters, digits, `.`, `_`, `:` or `-`. A client cannot make the mock
+# keep long or non-text names with every token and session.
+NAMESPACE_RULE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+NAMESPACE_PATTERN = re.compile(NAMESPACE_RULE.strip("^$"))
+
+
+def valid_namespace(name: str) -> bool:
+    """Does `name` follow NAMESPACE_RULE?"""
+    return NAMESPACE_PATTERN.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)

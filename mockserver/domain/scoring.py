@@ -65,3 +65,22 @@ def apply_pinned(scores: dict[str, Any], pinned: Mapping[str, Any]) -> dict[str,
 def _s(mapping: Mapping[str, Any], key: str) -> str:
     value = mapping.get(key, "")
     return value if isinstance(value, str) else str(value)
+
+
+# A session keeps its computed scores as one tuple in this order (README "State"): a dict per
+# session cost ~1 KiB. Scores are "" or 0.00..1.00: each value is one shared object.
+PACKED_FIELDS = ("family_name", "gender", "birthdate", "given_name", "email", *ADDRESS_FIELDS)
+_SHARED: dict[Score, Score] = {"": "", **{i / 100: i / 100 for i in range(101)}}
+
+
+def pack(scores: Mapping[str, Any]) -> tuple[Any, ...]:
+    """compute_scores' object as a tuple of PACKED_FIELDS (address fields last)."""
+    address = scores["address"]
+    values = [scores[f] for f in PACKED_FIELDS[:5]] + [address[f] for f in ADDRESS_FIELDS]
+    return tuple(_SHARED.get(v, v) for v in values)
+
+
+def unpack(packed: tuple[Any, ...]) -> dict[str, Any]:
+    """The score object of a pack()ed tuple."""
+    top = dict(zip(PACKED_FIELDS[:5], packed[:5], strict=True))
+    return {**top, "address": dict(zip(ADDRESS_FIELDS, packed[5:], strict=True))}

@@ -19,8 +19,9 @@ from mockserver.domain.clock import Clock
 from mockserver.domain.consent import ConsentDesk, ConsentStep
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
-from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry
+from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry, valid_namespace
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
+from mockserver.domain.scoring import compute_scores, pack
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
 from mockserver.domain.urls import UrlError, check_redirect_uri
@@ -95,7 +96,8 @@ class Call:
 
     def settle(self, licence: str) -> None:
         """The namespace: the X-Dqe-Namespace header if sent, else the licence code."""
-        self.namespace = self.namespace_hint or licence or DEFAULT_NAMESPACE
+        by_licence = licence if valid_namespace(licence) else None  # a licence can be anything
+        self.namespace = self.namespace_hint or by_licence or DEFAULT_NAMESPACE
 
 
 def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -254,7 +256,9 @@ class IdMobile:
         session = self._open_session(
             params, token, licence, session_scope, number.e164, operator, scenario, call
         )
-        session.user_infos = user_infos
+        if "matching" in split_scope(session_scope):
+            # A pure function of what is known now: kept as 9 shared values, not user_infos.
+            session.scores = pack(compute_scores(user_infos or {}, session.subscriber))
         return bodies.consent_body(operator, consent_url(session))
 
     def _number(self, params: Mapping[str, Any], view: ScenarioSet) -> phones.PhoneNumber | None:

@@ -59,7 +59,8 @@ class Session:
     namespace: str = "default"
     code_name: str = ""
     redirect_uri: str | None = None
-    user_infos: dict[str, Any] | None = None
+    # The matching scores computed at initiation (scoring.pack), not the user_infos sent.
+    scores: tuple[Any, ...] | None = None
     phase: Phase = Phase.AWAITING_CONSENT
     decision: str | None = None
     consented_at: float | None = None

@@ -23,6 +23,7 @@ from mockserver.domain.sessions import Session
 from mockserver.http.body import BodyError, read_body
 from mockserver.http.charsets import CharsetError, decode_text
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
+from mockserver.http.namespaces import admin_query
 
 PREFIX = "/__admin"
 # GET /__admin/sessions pages: `limit` sessions per page by default, at most MAX_PAGE.
@@ -30,8 +31,15 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 
 
+# A journal page ends after the entry that brings it to JOURNAL_PAGE_CHARS characters of JSON
+# (an entry is at most about 45,000: README "State, stopping and safe methods").
+JOURNAL_PAGE_CHARS = 1024 * 1024
+
+
 def _namespace(request: web.Request) -> str | None:
-    return request.query.get("namespace") or request.headers.get(NAMESPACE_HEADER) or None
+    """?namespace= or X-Dqe-Namespace (both validated by namespaces.namespace_guard)."""
+    given = admin_query(request).get("namespace", [""])[0]
+    return given or request.headers.get(NAMESPACE_HEADER) or None
 
 
 def _fail(status: int, message: str, **extra: Any) -> web.HTTPException:
@@ -231,12 +239,31 @@ async def reload(request: web.Request) -> web.Response:
 
 
 async def read_journal(request: web.Request) -> web.Response:
-    """Journal entries, oldest first (`limit` keeps the latest N)."""
-    limit_text = request.query.get("limit", "")
-    if limit_text and not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) < 10):
-        raise _fail(400, "limit must be a whole number (at most 9 digits)")
-    entries = request.app[STATE].journal.entries(_namespace(request), int(limit_text or 0) or None)
-    return web.json_response({"entries": [e.as_json() for e in entries]})
+    """A page of journal entries, oldest first, and `next` (null on the last page).
+
+    ?limit=N keeps the latest N (0 or absent: all); ?cursor=C those whose id is over C. A page
+    ends after the entry that brings it to JOURNAL_PAGE_CHARS characters of JSON; `next`
+    (the namespace kept, `cursor` the last id shown) fetches the rest.
+    """
+    namespace = _namespace(request)
+    limit = _whole(request, "limit", 0, 0, 10**9 - 1)
+    cursor = _whole(request, "cursor", 0, 0, 2**62)
+    entries = request.app[STATE].journal.entries(namespace, limit or None, cursor)
+    parts: list[str] = []
+    size = 0
+    for entry in entries:
+        if size >= JOURNAL_PAGE_CHARS:
+            break
+        parts.append(json.dumps(entry.as_json()))
+        size += len(parts[-1])
+    following = None
+    if len(parts) < len(entries):
+        query = {"cursor": str(entries[len(parts) - 1].id)}
+        if namespace is not None:
+            query["namespace"] = namespace
+        following = str(request.rel_url.with_query(query))
+    text = f'{{"entries": [{", ".join(parts)}], "next": {json.dumps(following)}}}'
+    return web.Response(text=text, content_type="application/json")
 
 
 async def clear_journal(request: web.Request) -> web.Response:
@@ -261,12 +288,16 @@ def _session_json(session: Session) -> dict[str, Any]:
 
 
 def _whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    """The query parameter `name`: a whole number in low..high (default when absent), else 400."""
-    text = request.query.get(name, "")
-    if not text:
+    """The query parameter `name`: a whole number in low..high given once (default when
+    absent); empty, repeated or anything else is a 400."""
+    values = admin_query(request).get(name)
+    if values is None:
         return default
-    if not (text.isascii() and text.isdigit() and len(text) < 19) or not low <= int(text) <= high:
-        raise _fail(400, f"{name} must be a whole number from {low} to {high}")
+    text = values[0]
+    if len(values) > 1 or not (text.isascii() and text.isdigit() and len(text) < 19):
+        raise _fail(400, f"{name} must be a whole number from {low} to {high}, given once")
+    if not low <= int(text) <= high:
+        raise _fail(400, f"{name} must be a whole number from {low} to {high}, given once")
     return int(text)
 
 
@@ -325,5 +356,8 @@ async def advance_clock(request: web.Request) -> web.Response:
         raise _fail(400, "seconds must be a finite number >= 0 (at most a century)")
     if token is not None and not isinstance(token, str):
         raise _fail(400, "token must be a string")
+    if token is not None and request.app[STATE].tokens.get(token) is None:
+        # Offsets are kept only for tokens the mock holds: a client cannot make it keep keys.
+        raise _fail(404, "no such token (an offset is kept only for a token the mock holds)")
     now = request.app[STATE].clock.advance(amount, token)
     return web.json_response({"now": now, "advanced": seconds, "token": token})

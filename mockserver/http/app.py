@@ -19,6 +19,7 @@ from mockserver.http.connection import handler_args
 from mockserver.http.faults import faults
 from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
 from mockserver.http.middleware import dqe_errors, last_resort
+from mockserver.http.namespaces import namespace_guard
 from mockserver.http.recording import journal
 from mockserver.http.routes import ROUTES
 from mockserver.http.safe import safe_head
@@ -48,11 +49,19 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
 
 def create_app(settings: Settings, state: MockState | None = None) -> web.Application:
     """A ready-to-run mock: routes, middleware and state under typed keys."""
-    # Outermost first: HEAD is answered before anything can act on it, the journal sees the
-    # final answer, faults pre-empt the handler, and DqeError is rendered closest to the
-    # handlers.
+    # Outermost first: a bad namespace is refused and HEAD is answered before anything can
+    # act on them, the journal sees the final answer, faults pre-empt the handler, and
+    # DqeError is rendered closest to the handlers.
     app = web.Application(
-        middlewares=[last_resort, admin_guard, safe_head, journal, faults, dqe_errors],
+        middlewares=[
+            last_resort,
+            admin_guard,
+            namespace_guard,
+            safe_head,
+            journal,
+            faults,
+            dqe_errors,
+        ],
         client_max_size=settings.max_body,
         handler_args=handler_args(settings.keepalive_timeout),
     )

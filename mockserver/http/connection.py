@@ -9,6 +9,14 @@ request's first byte and answers protocol errors with one JSON line, logged in o
 
 aiohttp offers no public hook for the protocol class: GuardedRunner swaps its Server for a
 GuardedServer that builds GuardedHandler. tests/test_slow_clients.py pins that behaviour.
+
+Stopping (GuardedHandler.shutdown replaces aiohttp's): aiohttp 3.14 waits `shutdown_timeout`
+for a handler, then cancels only the request's body and waits `shutdown_timeout` again (2T),
+treats 0 as "wait forever", and drops the body bytes of a request in flight once the
+connection is closing. Here a request whose headers arrived keeps reading its body, the
+handler gets `shutdown_timeout` seconds once (0: none), then its task is cancelled and gets
+CANCEL_GRACE seconds to unwind before its connection is closed anyway.
+tests/test_shutdown.py pins it.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -39,6 +48,16 @@ from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOU
 log = logging.getLogger("dqe_mock.http")
 access_log = logging.getLogger("dqe_mock.access")
 
+# A request line whose method is a syntactically valid token (RFC 9110 §5.6.2) the parser does
+# not know, followed by a request target: 501 Not Implemented (RFC 9110 §9.1), not a 400.
+UNKNOWN_METHOD_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32} (/|\*|https?://)")
+REQUEST_START = 48  # bytes of a request's start kept to tell an unknown method from garbage
+
+# Seconds a cancelled handler gets to unwind (its finally blocks, a log line) after the
+# shutdown deadline before its connection is closed regardless: the stop takes at most
+# --shutdown-timeout + CANCEL_GRACE seconds.
+CANCEL_GRACE = 0.5
+
 
 def _json_answer(status: int, reason: str, error: str, description: str) -> bytes:
     body = json.dumps({"error": error, "error_description": description}).encode()
@@ -47,6 +66,9 @@ def _json_answer(status: int, reason: str, error: str, description: str) -> byte
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+NOT_IMPLEMENTED = "the request method is not one the mock implements (RFC 9110 §9.1)"
 
 
 def protocol_error_text(exc: BaseException) -> str:
@@ -72,6 +94,7 @@ class GuardedHandler(RequestHandler):
         super().__init__(manager, **kwargs)
         self.header_timeout = header_timeout
         self.header_deadline: asyncio.TimerHandle | None = None
+        self.request_start = b""  # the first REQUEST_START bytes of the request being parsed
 
     def _awaiting_request(self) -> bool:
         # start() parks on _waiter while no complete request has arrived (aiohttp's own
@@ -87,12 +110,60 @@ class GuardedHandler(RequestHandler):
             and self._awaiting_request()
         ):
             self.header_deadline = self._loop.call_later(self.header_timeout, self._headers_late)
+        if data and self._awaiting_request() and len(self.request_start) < REQUEST_START:
+            self.request_start += data[: REQUEST_START - len(self.request_start)]
         queued = len(self._messages)
-        super().data_received(data)
+        self._feed(data)
         self._hand_error_to_body(queued)
-        if self.header_deadline is not None and not self._awaiting_request():
+        if not self._awaiting_request():
+            self._request_parsed()
+
+    def _request_parsed(self) -> None:
+        if self.header_deadline is not None:
             self.header_deadline.cancel()
             self.header_deadline = None
+        if not self._messages or not isinstance(self._messages[-1][0], _ErrInfo):
+            self.request_start = b""
+
+    def _body_in_flight(self) -> bool:
+        request = self._current_request
+        if request is not None and not request.content.is_eof():
+            return True
+        # Headers parsed, handler not started yet: its body is in the queue's last payload.
+        return bool(self._messages) and not self._messages[-1][1].is_eof()
+
+    def _feed(self, data: bytes) -> None:
+        """aiohttp's data_received, also while stopping when a request's body is still due.
+
+        aiohttp drops every byte once close() was called (at shutdown): a request whose
+        headers arrived before the signal would never get the rest of its body.
+        """
+        if self._close and not self._force_close and self._body_in_flight():
+            self._close = False
+            try:
+                super().data_received(data)
+            finally:
+                self._close = True
+        else:
+            super().data_received(data)
+
+    async def shutdown(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 (aiohttp)
+        """Let the request in flight finish within `timeout` s (None or 0: none), then cut.
+
+        The connection takes no further request. A handler still running at the deadline is
+        cancelled and gets CANCEL_GRACE s to unwind; the connection is then closed.
+        """
+        self._close = True
+        if self._keepalive_handle is not None:
+            self._keepalive_handle.cancel()
+            self._keepalive_handle = None
+        task = self._task_handler
+        if task is not None and not task.done() and timeout:
+            await asyncio.wait({task}, timeout=timeout)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=CANCEL_GRACE)
+        self.force_close()
 
     def _hand_error_to_body(self, queued: int) -> None:
         """A parse error in the body of the request being handled (bad chunking) goes to it.
@@ -146,10 +217,13 @@ class GuardedHandler(RequestHandler):
         if not isinstance(exc, HttpProcessingError) or status >= 500:
             return super().handle_error(request, status, exc, message)
         description = protocol_error_text(exc)
+        if isinstance(exc, BadHttpMethod) and UNKNOWN_METHOD_LINE.match(self.request_start):
+            status, description = 501, NOT_IMPLEMENTED
         log.info("client %s: bad request: %s -> HTTP %s", request.remote, description, status)
         if request.writer.output_size > 0:
             raise ConnectionError("a response was already sent; the connection is dropped")
-        body = {"error": "bad_request", "error_description": description}
+        error = "not_implemented" if status == 501 else "bad_request"
+        body = {"error": error, "error_description": description}
         response = web.json_response(body, status=status)
         response.force_close()
         return response
@@ -175,6 +249,15 @@ class GuardedServer(Server):
             **base._kwargs,
         )
         self.header_timeout = header_timeout
+
+    def pre_shutdown(self) -> None:
+        """Close idle connections (aiohttp), then log how many requests are in flight, if any."""
+        super().pre_shutdown()
+        busy = sum(
+            1 for conn in self.connections if conn._current_request is not None or conn._messages
+        )
+        if busy:
+            log.info("no longer accepting; %d requests in flight", busy)
 
     def __call__(self) -> RequestHandler:
         """A new connection's protocol."""

@@ -30,7 +30,8 @@ def endpoint_of(request: web.Request) -> str | None:
 
 
 def call_of(request: web.Request) -> Call:
-    """The request's Call, created on first use (namespace hint from the header)."""
+    """The request's Call, created on first use (namespace hint from the header, validated by
+    namespaces.namespace_guard)."""
     if CALL not in request:
         request[CALL] = Call(namespace_hint=request.headers.get(NAMESPACE_HEADER) or None)
     return request[CALL]

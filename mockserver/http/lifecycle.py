@@ -1,8 +1,9 @@
 """Running an app until SIGTERM or SIGINT, then stopping gracefully.
 
 On the first signal the listening socket closes (no new connections), idle keep-alive
-connections close, and requests in flight get `shutdown_timeout` seconds to finish (aiohttp's
-AppRunner does this in cleanup()); whatever still runs then (a `hang` fault) is cancelled.
+connections close, and requests in flight get `shutdown_timeout` seconds to finish (AppRunner's
+cleanup(), with the deadline of connection.GuardedHandler.shutdown); whatever still runs then
+(a `hang` fault) is cancelled.
 The coroutine then returns normally, so the process exits 0: a stop asked for is no crash.
 """
 
@@ -69,13 +70,16 @@ async def serve_until_stopped(
         shutdown_timeout=shutdown_timeout,
     )
     await runner.setup()
+    started = False
     try:
         await web.TCPSite(runner, host, port).start()
+        started = True
         print(banner(runner.addresses[0][1]), flush=True)  # the port bound, with --port 0
         await _until_stop_signal(shutdown_timeout)
     finally:
         await runner.cleanup()
-        log.info("stopped")
+        if started:  # a port in use is one line on stderr (run), not a "stopped" too
+            log.info("stopped")
 
 
 async def _until_stop_signal(shutdown_timeout: float) -> None:

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from mockserver.contract.bounds import cut
 from mockserver.contract.errors import DqeError
 from mockserver.http.connection import route_pattern
 from mockserver.http.routes import DQE_ENDPOINTS
@@ -38,7 +39,11 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
     except web.HTTPException as exc:
         if exc.status >= 400:
             log.info(
-                "%s %s -> HTTP %s: %s", request.method, route_pattern(request), exc.status, exc.text
+                "%s %s -> HTTP %s: %s",
+                request.method,
+                route_pattern(request),
+                exc.status,
+                cut(exc.text or ""),
             )
         if exc.status in (404, 405) and exc.content_type != "application/json":
             raise _json_routing_error(request, exc) from exc

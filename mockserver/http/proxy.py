@@ -22,7 +22,7 @@ import re
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from mockserver import __version__
+from mockserver.contract.bounds import MAX_NAME, MAX_VIOLATIONS, cut
 from mockserver.contract.conformance import strict_notes
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract, response_schema
@@ -113,12 +114,21 @@ class ProxyReport:
         self.__post_init__()
 
     def add(self, direction: str, findings: list[Finding], where: str) -> None:
-        """Keep and log the findings of a request or of a response (direction: either word)."""
-        for finding in findings:
+        """Keep and log the findings of a request or of a response (direction: either word).
+
+        At most MAX_VIOLATIONS findings of one exchange are kept (the rest are counted in
+        `dropped`), each message cut to MAX_MESSAGE characters and its pointer to MAX_NAME.
+        """
+        first = [
+            replace(f, pointer=cut(f.pointer, MAX_NAME + 1), message=cut(f.message))
+            for f in findings[:MAX_VIOLATIONS]
+        ]
+        for finding in first:
             log.warning("%s VIOLATION %s: %s", direction.upper(), where, finding.message)
         kept = self.request_violations if direction == "request" else self.response_violations
-        self.dropped[direction] += max(len(kept) + len(findings) - self.limit, 0)
-        kept.extend(findings)
+        self.dropped[direction] += len(findings) - len(first)
+        self.dropped[direction] += max(len(kept) + len(first) - self.limit, 0)
+        kept.extend(first)
 
     def as_json(self) -> dict[str, Any]:
         """The report as served and written."""
@@ -298,7 +308,7 @@ async def forward(request: web.Request) -> web.Response:
     try:
         incoming = await _read(request, endpoint)
     except DecodeError as exc:  # nothing to forward: the client hears why
-        message = f"the proxy cannot read the request: {exc}"
+        message = cut(f"the proxy cannot read the request: {exc}")
         report.add("request", [Finding(endpoint, "", "decode", message)], where)
         log.info("%s -> HTTP 400: %s", where, message)
         return web.json_response(

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver.contract.errors import error_id_of
-from mockserver.domain.journal import JournalEntry, redact
+from mockserver.domain.journal import MAX_TEXT_RESPONSE, JournalEntry, redact
 from mockserver.http.decode import DecodeError, decode
 from mockserver.http.keys import STATE, call_of, endpoint_of
 
@@ -88,4 +88,4 @@ def _body(response: web.StreamResponse) -> Any:
             return json.loads(text)
         except ValueError:
             return text
-    return text[:2000]
+    return text[:MAX_TEXT_RESPONSE]

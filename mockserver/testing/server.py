@@ -118,8 +118,12 @@ class MockServer:
         return self.admin("POST", "scenarios", text.encode(), namespace, "application/yaml")
 
     def journal(self, namespace: str | None = None) -> list[dict[str, Any]]:
-        """Journal entries, oldest first."""
-        entries: list[dict[str, Any]] = self.admin("GET", "journal", namespace=namespace)["entries"]
+        """Journal entries, oldest first (every page of GET /__admin/journal)."""
+        page = self.admin("GET", "journal", namespace=namespace)
+        entries: list[dict[str, Any]] = list(page["entries"])
+        while page.get("next"):
+            page = self.admin("GET", page["next"].removeprefix("/__admin/"))
+            entries.extend(page["entries"])
         return entries
 
     def advance_clock(self, seconds: float, token: str | None = None) -> float:

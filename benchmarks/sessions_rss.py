@@ -1,19 +1,25 @@
 """Resident memory of a `dqe-mock serve` process holding many live sessions.
 
     python benchmarks/sessions_rss.py [--sessions 100000] [--concurrency 32]
+                                      [--shape formfilling|matching|mixed]
 
 The mock runs in its own process (127.0.0.1, a free port, the default limits: 100,000
 sessions and tokens). Sessions are created through HTTP, exactly as clients create them: for
-each, POST /ACCESS_TOKEN/ then POST /IDMOBILE/ formfilling with a redirect_uri, on a distinct
-mobile number (the pack's any-mobile scenario), so every session waits for consent (live).
-The script prints the process's RSS as the count grows, the cost per session, and how long
-the first page of GET /__admin/sessions takes at the end. Figures only, no assertions.
+each, POST /ACCESS_TOKEN/ then POST /IDMOBILE/ on a distinct mobile number (the pack's
+any-mobile scenario), so every session waits for consent (live). Every shape is realistic:
+a distinct redirect_uri per session (`https://shop<k>.example/cb?order=<n>`), one of 50
+partner names, a code_name; matching sends a 12-key user_infos (the documented keys, with
+distinct names, e-mail, street and phone per session). `mixed` (the default) alternates
+formfilling, matching and matching,formfilling. The script prints the process's RSS as the
+count grows, the cost per session, and how long the first page of GET /__admin/sessions
+takes at the end. Figures only, no assertions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 
@@ -22,30 +28,87 @@ from bench_server import start
 from soak import rss_kib
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
+PARTNERS = [f"{kind} {city}" for kind in ("Boutique", "Shop", "Agence", "Banque", "Mutuelle")
+            for city in ("Paris", "Lyon", "Lille", "Nantes", "Nice", "Brest", "Metz", "Rouen",
+                         "Dijon", "Tours")]  # fmt: skip
+SHAPES = {
+    "formfilling": ("formfilling",),
+    "matching": ("matching",),
+    "mixed": ("formfilling", "matching", "matching,formfilling"),
+}
+FIRST = ("Jean", "Marie", "Camille", "Lucas", "Léa", "Hugo", "Chloé", "Louis", "Inès", "Paul")
+LAST = ("Dupont", "Martin", "Bernard", "Lefèvre", "Moreau", "Garnier", "Roux", "Fournier")
 
 
-async def one(session: aiohttp.ClientSession, base: str, index: int) -> None:
-    async with session.post(f"{base}/ACCESS_TOKEN/", data=TOKEN) as reply:
-        token = (await reply.json())["access_token"]
+def user_infos(index: int, mobile: str) -> str:
+    """The 12 documented keys, with values that differ from one session to the next."""
+    last = f"{LAST[index % len(LAST)]}-{index}"
+    first = FIRST[index % len(FIRST)]
+    return json.dumps(
+        {
+            "street_address": f"rue des Lilas {index % 997}",
+            "postal_code": f"{75000 + index % 900:05d}",
+            "locality": "Paris",
+            "country": "France",
+            "birthdate": f"19{50 + index % 50}-{1 + index % 12:02d}-{1 + index % 28:02d}",
+            "email": f"{first.lower()}.{last.lower()}@example.com",
+            "lastname": last,
+            "maiden_name": "",
+            "gender": "MF"[index % 2],
+            "firstname": first,
+            "phone": mobile,
+            "number": str(1 + index % 150),
+        }
+    )
+
+
+def initiation(index: int, token: str, shape: str) -> dict[str, str]:
+    """The /IDMOBILE/ parameters of session `index` in `shape`."""
+    scopes = SHAPES[shape]
+    scope = scopes[index % len(scopes)]
+    mobile = f"+336{10_000_000 + index:08d}"  # 06 10 00 00 00 on: mobiles, no magic
     params = {
-        "number": f"+336{10_000_000 + index:08d}",  # 06 10 00 00 00 on: mobiles, no magic
+        "number": mobile,
         "token": token,
         "mode": "2",
-        "name": "ACME",
+        "name": PARTNERS[index % len(PARTNERS)],
+        "code_name": f"campaign-{index % 7}",
         "licence": "100001",
-        "scope": "formfilling",
-        "redirect_uri": "https://partner.example/callback?order=42",
+        "scope": scope,
+        "redirect_uri": f"https://shop{index % 50}.example/cb?order={index}",
     }
+    if "matching" in scope:
+        params["user_infos"] = user_infos(index, f"06{10_000_000 + index:08d}")
+    return params
+
+
+async def one(session: aiohttp.ClientSession, base: str, index: int, shape: str) -> None:
+    async with session.post(f"{base}/ACCESS_TOKEN/", data=TOKEN) as reply:
+        token = (await reply.json())["access_token"]
+    params = initiation(index, token, shape)
     async with session.post(f"{base}/IDMOBILE/", data=params) as reply:
         body = await reply.json()
         if body.get("status") != "success" or "url" not in body:
             raise RuntimeError(f"no session for {params['number']}: {body}")
 
 
+async def fill(session: aiohttp.ClientSession, base: str, first: int, count: int,
+               args: argparse.Namespace) -> None:  # fmt: skip
+    """Create sessions first .. first+count-1 with args.concurrency requests in flight."""
+    queue = iter(range(first, first + count))
+
+    async def worker() -> None:
+        for index in queue:
+            await one(session, base, index, args.shape)
+
+    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="mixed")
     args = parser.parse_args()
     proc, base = start(
         [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3", "--no-watch",
@@ -53,6 +116,7 @@ async def main() -> None:
     )  # fmt: skip
     try:
         start_kib = rss_kib(proc.pid)
+        print(f"shape {args.shape} ({', '.join(SHAPES[args.shape])})")
         print(f"{'sessions':>9} {'RSS MiB':>8} {'KiB/session':>12} {'elapsed s':>10}")
         print(f"{0:9d} {start_kib / 1024:8.1f} {'':>12} {0:10.1f}")
         began = time.monotonic()
@@ -61,13 +125,7 @@ async def main() -> None:
             done, step = 0, max(args.sessions // 5, 1)
             while done < args.sessions:
                 batch = min(step, args.sessions - done)
-                queue = iter(range(done, done + batch))
-
-                async def worker(queue: object = queue) -> None:
-                    for index in queue:  # type: ignore[attr-defined]
-                        await one(session, base, index)
-
-                await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+                await fill(session, base, done, batch, args)
                 done += batch
                 kib = rss_kib(proc.pid)
                 per = (kib - start_kib) / done

@@ -67,20 +67,34 @@ def _s(mapping: Mapping[str, Any], key: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-# A session keeps its computed scores as one tuple in this order (README "State"): a dict per
-# session cost ~1 KiB. Scores are "" or 0.00..1.00: each value is one shared object.
+# A session keeps its computed scores as one byte each, in this order (README "State"): a dict
+# per session cost ~1 KiB, a tuple ~110 bytes. Computed scores are "" or 0.00..1.00 (two
+# decimals): byte i is the score i/100, byte EMPTY is "".
 PACKED_FIELDS = ("family_name", "gender", "birthdate", "given_name", "email", *ADDRESS_FIELDS)
-_SHARED: dict[Score, Score] = {"": "", **{i / 100: i / 100 for i in range(101)}}
+EMPTY = 255
 
 
-def pack(scores: Mapping[str, Any]) -> tuple[Any, ...]:
-    """compute_scores' object as a tuple of PACKED_FIELDS (address fields last)."""
+def pack(scores: Mapping[str, Any]) -> bytes:
+    """compute_scores' object as bytes, one per PACKED_FIELDS (address fields last).
+
+    Raises ValueError for a score that is neither "" nor a two-decimal number in 0..1.
+    """
     address = scores["address"]
     values = [scores[f] for f in PACKED_FIELDS[:5]] + [address[f] for f in ADDRESS_FIELDS]
-    return tuple(_SHARED.get(v, v) for v in values)
+    return bytes(_byte(v) for v in values)
 
 
-def unpack(packed: tuple[Any, ...]) -> dict[str, Any]:
-    """The score object of a pack()ed tuple."""
-    top = dict(zip(PACKED_FIELDS[:5], packed[:5], strict=True))
-    return {**top, "address": dict(zip(ADDRESS_FIELDS, packed[5:], strict=True))}
+def _byte(score: Score) -> int:
+    if score == "":
+        return EMPTY
+    hundredths = round(float(score) * 100)
+    if not 0 <= hundredths <= 100 or hundredths / 100 != score:
+        raise ValueError(f"score {score!r} is not 0.00..1.00 in hundredths")
+    return hundredths
+
+
+def unpack(packed: bytes) -> dict[str, Any]:
+    """The score object of a pack()ed value."""
+    values: list[Score] = ["" if b == EMPTY else b / 100 for b in packed]
+    top = dict(zip(PACKED_FIELDS[:5], values[:5], strict=True))
+    return {**top, "address": dict(zip(ADDRESS_FIELDS, values[5:], strict=True))}

@@ -257,7 +257,7 @@ class IdMobile:
             params, token, licence, session_scope, number.e164, operator, scenario, call
         )
         if "matching" in split_scope(session_scope):
-            # A pure function of what is known now: kept as 9 shared values, not user_infos.
+            # A pure function of what is known now: kept as 9 bytes, not user_infos.
             session.scores = pack(compute_scores(user_infos or {}, session.subscriber))
         return bodies.consent_body(operator, consent_url(session))
 
@@ -377,15 +377,14 @@ class IdMobile:
 
     def _finish(self, session: Session, now: float) -> dict[str, Any]:
         if session.phase is not Phase.DONE:
-            error_id = session.final_error()
-            session.final = error_id if error_id else bodies.get_success(session)
+            session.final = session.final_error()
             session.phase = Phase.DONE
-            session.record(now, "done", error_id or "success")
+            session.record(now, "done", session.final or "success")
             self.state.sessions.finished(session)
-        if isinstance(session.final, str):
+        if session.final is not None:
             raise DqeError(session.final, operator=session.operator, scope=session.scope)
-        assert session.final is not None
-        return session.final
+        # A pure function of what the session keeps: the same body on every /GET/.
+        return bodies.get_success(session)
 
     def consent_view(self, session_id: str) -> ConsentStep | None:
         """What the consent page shows now, without acting; None for an unknown session."""

@@ -37,49 +37,138 @@ class Event:
     detail: str = ""
 
 
-@dataclass(slots=True)
-class Session:
-    """The state of one check.
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a session shares with every other one of the same kind: one record, many sessions."""
 
-    Slotted and sharing what it can (the scenario's outcome and subscriber record, interned
-    names): a mock holds up to DEFAULT_MAX_SESSIONS of them.
-    """
-
-    id: str
-    token: str
     licence: str
     scope: str
-    number: str
     operator: str
     scenario_id: str
     outcome: Outcome
     subscriber: Mapping[str, Any]
-    created_at: float
-    partner: str = ""
-    namespace: str = "default"
-    code_name: str = ""
-    redirect_uri: str | None = None
-    # The matching scores computed at initiation (scoring.pack), not the user_infos sent.
-    scores: tuple[Any, ...] | None = None
-    phase: Phase = Phase.AWAITING_CONSENT
-    decision: str | None = None
-    consented_at: float | None = None
-    polls_after_consent: int = 0
-    otp_attempts: int = 0
-    final: dict[str, Any] | str | None = None
-    # After the initiate event (implicit: created_at, scope, scenario); a tuple, so a session
-    # without any costs nothing. At most MAX_EVENTS in all: past it, the latest replaces the
-    # last kept (the first ones and the latest stay).
-    later: tuple[Event, ...] = ()
-    seq: int = 0  # the store's order of arrival (the admin listing's cursor)
+    namespace: str
 
-    def __post_init__(self) -> None:
-        # These repeat across sessions: one copy each, not one per session.
-        self.licence, self.scope = sys.intern(self.licence), sys.intern(self.scope)
-        self.operator, self.partner = sys.intern(self.operator), sys.intern(self.partner)
-        self.namespace, self.scenario_id = sys.intern(self.namespace), sys.intern(self.scenario_id)
-        if self.redirect_uri is not None:  # partners mostly use one callback
-            self.redirect_uri = sys.intern(self.redirect_uri)
+
+# Facts records kept for sharing, at most (past it, the oldest is no longer shared; the
+# sessions that hold it keep it). Licences, scopes, operators, scenarios and namespaces are few.
+MAX_SHARED_FACTS = 1024
+_FACTS: dict[tuple[Any, ...], Facts] = {}
+
+
+def shared_facts(
+    licence: str,
+    scope: str,
+    operator: str,
+    scenario_id: str,
+    outcome: Outcome,
+    subscriber: Mapping[str, Any],
+    namespace: str,
+) -> Facts:
+    """The one Facts record of these values (outcome and subscriber by identity)."""
+    # The cached record holds outcome and subscriber: their ids cannot be reused meanwhile.
+    key = (licence, scope, operator, scenario_id, id(outcome), id(subscriber), namespace)
+    found = _FACTS.get(key)
+    if found is None:
+        found = Facts(licence, scope, operator, scenario_id, outcome, subscriber, namespace)
+        if len(_FACTS) >= MAX_SHARED_FACTS:
+            del _FACTS[next(iter(_FACTS))]
+        _FACTS[key] = found
+    return found
+
+
+class Session:
+    """The state of one check.
+
+    Compact, as a mock holds up to DEFAULT_MAX_SESSIONS of them: slotted; what repeats
+    across sessions (licence, scope, operator, scenario, outcome, subscriber record,
+    namespace) is one shared Facts record, read through properties; partner and code names
+    are interned. The redirect_uri, mostly distinct per session, is kept as sent (not
+    interned: interning a unique string costs an entry in the interpreter's table).
+    `final` is the error id a finished session ends with (None on success: the success
+    body is a pure function of what is kept, built on each /GET/, not stored).
+    """
+
+    __slots__ = (
+        "code_name", "consented_at", "created_at", "decision", "facts", "final", "id", "later",
+        "number", "otp_attempts", "partner", "phase", "polls_after_consent", "redirect_uri",
+        "scores", "seq", "token",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        id: str,
+        token: str,
+        licence: str,
+        scope: str,
+        number: str,
+        operator: str,
+        scenario_id: str,
+        outcome: Outcome,
+        subscriber: Mapping[str, Any],
+        created_at: float,
+        partner: str = "",
+        namespace: str = "default",
+        code_name: str = "",
+        redirect_uri: str | None = None,
+        scores: bytes | None = None,
+    ) -> None:
+        self.id, self.token, self.number, self.created_at = id, token, number, created_at
+        self.facts = shared_facts(
+            sys.intern(licence), sys.intern(scope), sys.intern(operator),
+            sys.intern(scenario_id), outcome, subscriber, sys.intern(namespace),
+        )  # fmt: skip
+        # Partners send a few names and codes: one copy each, not one per session.
+        self.partner, self.code_name = sys.intern(partner), sys.intern(code_name)
+        self.redirect_uri = redirect_uri
+        # The matching scores computed at initiation (scoring.pack), not the user_infos sent.
+        self.scores = scores
+        self.phase = Phase.AWAITING_CONSENT
+        self.decision: str | None = None
+        self.consented_at: float | None = None
+        self.polls_after_consent = 0
+        self.otp_attempts = 0
+        self.final: str | None = None
+        # After the initiate event (implicit: created_at, scope, scenario); a tuple, so a
+        # session without any costs nothing. At most MAX_EVENTS in all: past it, the latest
+        # replaces the last kept (the first ones and the latest stay).
+        self.later: tuple[Event, ...] = ()
+        self.seq = 0  # the store's order of arrival (the admin listing's cursor)
+
+    @property
+    def licence(self) -> str:
+        """The licence code the session was opened with."""
+        return self.facts.licence
+
+    @property
+    def scope(self) -> str:
+        """The session's scope (matching_notp with consent is kept as matching)."""
+        return self.facts.scope
+
+    @property
+    def operator(self) -> str:
+        """The number's operator."""
+        return self.facts.operator
+
+    @property
+    def scenario_id(self) -> str:
+        """The scenario that answers the session."""
+        return self.facts.scenario_id
+
+    @property
+    def outcome(self) -> Outcome:
+        """What the scenario decides for the session's scope."""
+        return self.facts.outcome
+
+    @property
+    def subscriber(self) -> Mapping[str, Any]:
+        """The operator's record of the line (shared with the scenario, never changed)."""
+        return self.facts.subscriber
+
+    @property
+    def namespace(self) -> str:
+        """The namespace the session belongs to."""
+        return self.facts.namespace
 
     @property
     def events(self) -> tuple[Event, ...]:

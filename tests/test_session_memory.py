@@ -1,0 +1,88 @@
+"""What a live session costs: issue 10 item 8 (100,000 realistic sessions under 150 MB RSS).
+
+The realistic shape (benchmarks/sessions_rss.py measures it in a real process): a distinct
+redirect_uri per session, a few partner names, a 12-key user_infos for matching. Here the
+bytes the domain keeps are counted with tracemalloc, in process, on a few thousand sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import pytest
+
+from mockserver.domain.clock import Clock
+from mockserver.domain.loading import load_default
+from mockserver.domain.registry import ScenarioRegistry
+from mockserver.domain.scoring import pack, unpack
+from mockserver.domain.service import IdMobile, MockState
+from mockserver.domain.sessions import SessionStore
+from mockserver.domain.tokens import TokenStore
+
+TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
+SESSIONS = 2_000
+# Bytes the domain keeps per live matching session, its token issued beforehand: the session,
+# its id, its number and scores, the stores' entries (the redirect_uri string is the
+# request's). 394 now; before the sessions were made compact (a slot per repeated fact,
+# distinct redirect_uris interned, scores as a 9-tuple) it was 512.
+BUDGET = 450
+
+
+def initiation(index: int, token: str) -> dict[str, str]:
+    mobile = f"06{10_000_000 + index:08d}"
+    infos = {
+        "street_address": f"rue des Lilas {index}", "postal_code": "75002", "locality": "Paris",
+        "country": "France", "birthdate": "1985-04-12", "email": f"jean.{index}@example.com",
+        "lastname": f"Dupont-{index}", "maiden_name": "", "gender": "M", "firstname": "Jean",
+        "phone": mobile, "number": "10",
+    }  # fmt: skip
+    return {
+        "number": "+33" + mobile[1:], "token": token, "mode": "2", "licence": "100001",
+        "name": f"Shop {index % 50}", "scope": "matching", "user_infos": json.dumps(infos),
+        "redirect_uri": f"https://shop.example/cb?order={index}",
+    }  # fmt: skip
+
+
+def test_a_live_matching_session_costs_under_its_budget() -> None:
+    state = MockState(
+        ScenarioRegistry(load_default()), TokenStore(1), SessionStore(1), Clock(frozen=True)
+    )
+    mock = IdMobile(state)
+    requests = []
+    for index in range(SESSIONS):
+        requests.append(initiation(index, mock.issue_token(TOKEN)["access_token"]))
+    mock.initiate(requests[0], lambda s: s.id)  # first-use caches are not per session
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for params in requests[1:]:
+            mock.initiate(params, lambda s: s.id)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = tracemalloc.Filter(True, "*/mockserver/domain/*")
+    grown = sum(s.size_diff for s in after.filter_traces([kept]).compare_to(
+        before.filter_traces([kept]), "filename"))  # fmt: skip
+    assert len(state.sessions) == SESSIONS
+    assert grown / (SESSIONS - 1) < BUDGET
+
+
+@pytest.mark.parametrize("hundredths", range(101))
+def test_packed_scores_come_back_as_the_same_hundredths(hundredths: int) -> None:
+    score = hundredths / 100
+    scores = {
+        "family_name": score, "gender": 1.0, "birthdate": "", "given_name": 0.0, "email": "",
+        "address": {"country": score, "postal_code": "", "street_address": 0.5, "locality": 1.0},
+    }  # fmt: skip
+    assert unpack(pack(scores)) == scores
+    assert len(pack(scores)) == 9
+
+
+def test_a_score_off_the_hundredths_is_refused() -> None:
+    scores = {
+        "family_name": 0.333, "gender": 1.0, "birthdate": "", "given_name": 0.0, "email": "",
+        "address": {"country": "", "postal_code": "", "street_address": "", "locality": ""},
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="hundredths"):
+        pack(scores)

@@ -357,13 +357,12 @@ def test_every_admin_schema_is_a_reference_to_an_admin_file() -> None:
         )
 
 
-def test_admin_schema_files_are_draft_2020_12_with_their_id() -> None:
+def test_admin_schema_files_are_draft_2020_12_with_a_title() -> None:
     files = sorted(ADMIN_SCHEMAS.glob("*.schema.json"))
     assert len(files) >= 11
     for file in files:
         schema = json.loads(file.read_text("utf-8"))
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", file.name
-        assert schema["$id"] == f"https://dqe-mock.example/schemas/admin/{file.name}"
         assert schema.get("title"), file.name
 
 

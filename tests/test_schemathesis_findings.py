@@ -44,12 +44,14 @@ async def test_a_pattern_with_a_surrogate_pair_escape_is_a_400_not_a_500(
 
 
 async def test_a_pattern_with_a_lone_surrogate_is_a_400(server: TestServer) -> None:
-    async with ClientSession() as session:
-        async with session.post(
+    async with (
+        ClientSession() as session,
+        session.post(
             server.make_url(ADMIN_SCENARIOS),
             data=pattern_document('"x\\ud800"').encode(),
             headers={"Content-Type": "application/json"},
-        ) as response:
-            assert response.status == 400
-            answer = json.loads(await response.text())
+        ) as response,
+    ):
+        assert response.status == 400
+        answer = json.loads(await response.text())
     assert "surrogate code point U+D800" in answer["problems"][0]

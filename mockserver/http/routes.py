@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockserver.http import admin, dqe, operator
+from mockserver.http import admin, dqe, openapi, operator
 
 # Each documented endpoint answers GET (query) and POST (form body), with or without the
 # trailing slash the docs show (clients drop it often enough; a redirect would lose a POST).
@@ -37,4 +37,9 @@ ROUTES = [
     web.get(f"{ADMIN}/sessions", admin.list_sessions),
     web.get(f"{ADMIN}/sessions/{{token}}", admin.session_timeline),
     web.post(f"{ADMIN}/clock/advance", admin.advance_clock),
+    # The contract, for tools and people (mockserver/http/openapi.py).
+    web.get("/openapi.json", openapi.openapi_json),
+    web.get("/openapi.yaml", openapi.openapi_yaml),
+    web.get("/docs", openapi.docs),
+    web.get(f"{openapi.SCHEMAS_PREFIX}/{{path:.+}}", openapi.schema_file),
 ]

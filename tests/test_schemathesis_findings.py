@@ -55,3 +55,43 @@ async def test_a_pattern_with_a_lone_surrogate_is_a_400(server: TestServer) -> N
         assert response.status == 400
         answer = json.loads(await response.text())
     assert "surrogate code point U+D800" in answer["problems"][0]
+
+
+# The limits of the admin API's query and body, at both ends: the document
+# (schemas/admin/*.schema.json) and the server must agree on the last accepted value.
+CENTURY = 100 * 365 * 24 * 3600  # seconds: the README's "at most a century"
+
+
+async def test_the_clock_moves_by_a_century_at_most_as_documented(server: TestServer) -> None:
+    """Schemathesis, fuzzing phase (positive_data_acceptance): `{"seconds": 1e10}` matched
+    the document (no maximum) and got 400 from the server."""
+    async with ClientSession() as session:
+        for seconds, status in ((CENTURY, 200), (CENTURY + 1, 400), (1e10, 400)):
+            async with session.post(
+                server.make_url("/__admin/clock/advance"), json={"seconds": seconds}
+            ) as response:
+                assert response.status == status, seconds
+
+
+async def test_journal_limit_takes_nine_digits_as_documented(server: TestServer) -> None:
+    """Schemathesis, stateful phase (positive_data_acceptance): a 10-digit `limit` matched
+    the document (no maximum) and got 400."""
+    async with ClientSession() as session:
+        for limit, status in (("999999999", 200), ("1000000000", 400)):
+            async with session.get(
+                server.make_url("/__admin/journal"), params={"limit": limit}
+            ) as response:
+                assert response.status == status, limit
+
+
+async def test_the_largest_cursor_is_accepted(server: TestServer) -> None:
+    """The cursor's bound is 2**62 (19 digits), but the server refused any 19-digit text:
+    2**62 itself was a 400. Found while aligning the document's maximum with the server."""
+    async with ClientSession() as session:
+        for cursor, status in ((2**62, 200), (2**62 + 1, 400), (10**19, 400)):
+            async with session.get(
+                server.make_url("/__admin/sessions"), params={"cursor": str(cursor)}
+            ) as response:
+                assert response.status == status, cursor
+                if status == 200:
+                    assert (await response.json())["sessions"] == []

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver import __version__
+from mockserver.contract.schemas import contract
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.domain.scenarios import Scenario, ScenarioSet
@@ -24,9 +25,14 @@ from mockserver.http.body import BodyError, read_body
 from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 
 PREFIX = "/__admin"
+CLOCK_ADVANCE_SCHEMA = "admin/clock_advance_request.schema.json"
 # GET /__admin/sessions pages: `limit` sessions per page by default, at most MAX_PAGE.
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+# The largest cursor and journal limit the query may carry (admin/common.schema.json says the
+# same: tests/test_schemathesis_findings.py checks both ends).
+MAX_CURSOR = 2**62
+MAX_JOURNAL_LIMIT = 10**9 - 1
 
 
 def _namespace(request: web.Request) -> str | None:
@@ -228,7 +234,7 @@ async def reload(request: web.Request) -> web.Response:
 async def read_journal(request: web.Request) -> web.Response:
     """Journal entries, oldest first (`limit` keeps the latest N)."""
     limit_text = request.query.get("limit", "")
-    if limit_text and not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) < 10):
+    if limit_text and not _digits(limit_text, MAX_JOURNAL_LIMIT):
         raise _fail(400, "limit must be a whole number (at most 9 digits)")
     entries = request.app[STATE].journal.entries(_namespace(request), int(limit_text or 0) or None)
     return web.json_response({"entries": [e.as_json() for e in entries]})
@@ -255,12 +261,18 @@ def _session_json(session: Session) -> dict[str, Any]:
     }
 
 
+def _digits(text: str, high: int) -> bool:
+    """Is `text` a whole number in ASCII digits, no longer than `high` written out (so that
+    int() stays cheap) and at most `high`?"""
+    return text.isascii() and text.isdigit() and len(text) <= len(str(high)) and int(text) <= high
+
+
 def _whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """The query parameter `name`: a whole number in low..high (default when absent), else 400."""
     text = request.query.get(name, "")
     if not text:
         return default
-    if not (text.isascii() and text.isdigit() and len(text) < 19) or not low <= int(text) <= high:
+    if not _digits(text, high) or not low <= int(text) <= high:
         raise _fail(400, f"{name} must be a whole number from {low} to {high}")
     return int(text)
 
@@ -273,7 +285,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     """
     namespace = _namespace(request)
     limit = _whole(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
-    cursor = _whole(request, "cursor", 0, 0, 2**62)
+    cursor = _whole(request, "cursor", 0, 0, MAX_CURSOR)
     page, after = request.app[STATE].sessions.page(cursor, limit, namespace)
     following = None
     if after is not None:
@@ -292,7 +304,9 @@ async def session_timeline(request: web.Request) -> web.Response:
     return web.json_response(_session_json(session))
 
 
-MAX_ADVANCE = 100 * 365 * 24 * 3600.0
+# The largest clock move, in seconds (a century): the request schema's maximum, so that the
+# document and the server agree on it (Schemathesis found them apart).
+MAX_ADVANCE = float(contract().schemas[CLOCK_ADVANCE_SCHEMA]["properties"]["seconds"]["maximum"])
 
 
 def _seconds(value: Any) -> float | None:

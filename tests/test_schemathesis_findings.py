@@ -7,11 +7,22 @@ stays fixed whatever the judge's next run happens to generate.
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import yaml
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from mockserver.contract.schemas import contract
+from tests.served import ROOT
+
 ADMIN_SCENARIOS = "/__admin/scenarios"
+OPENAPI: dict[str, Any] = yaml.safe_load((ROOT / "schemas" / "openapi.yaml").read_text("utf-8"))
+
+
+def admin_def(name: str) -> dict[str, Any]:
+    definition: dict[str, Any] = contract().schemas["admin/common.schema.json"]["$defs"][name]
+    return definition
 
 
 def pattern_document(pattern_json: str) -> str:
@@ -65,6 +76,8 @@ CENTURY = 100 * 365 * 24 * 3600  # seconds: the README's "at most a century"
 async def test_the_clock_moves_by_a_century_at_most_as_documented(server: TestServer) -> None:
     """Schemathesis, fuzzing phase (positive_data_acceptance): `{"seconds": 1e10}` matched
     the document (no maximum) and got 400 from the server."""
+    schema = contract().schemas["admin/clock_advance_request.schema.json"]
+    assert schema["properties"]["seconds"]["maximum"] == CENTURY
     async with ClientSession() as session:
         for seconds, status in ((CENTURY, 200), (CENTURY + 1, 400), (1e10, 400)):
             async with session.post(
@@ -76,6 +89,7 @@ async def test_the_clock_moves_by_a_century_at_most_as_documented(server: TestSe
 async def test_journal_limit_takes_nine_digits_as_documented(server: TestServer) -> None:
     """Schemathesis, stateful phase (positive_data_acceptance): a 10-digit `limit` matched
     the document (no maximum) and got 400."""
+    assert admin_def("journal_limit")["maximum"] == 999_999_999
     async with ClientSession() as session:
         for limit, status in (("999999999", 200), ("1000000000", 400)):
             async with session.get(
@@ -87,6 +101,7 @@ async def test_journal_limit_takes_nine_digits_as_documented(server: TestServer)
 async def test_the_largest_cursor_is_accepted(server: TestServer) -> None:
     """The cursor's bound is 2**62 (19 digits), but the server refused any 19-digit text:
     2**62 itself was a 400. Found while aligning the document's maximum with the server."""
+    assert admin_def("cursor")["maximum"] == 2**62
     async with ClientSession() as session:
         for cursor, status in ((2**62, 200), (2**62 + 1, 400), (10**19, 400)):
             async with session.get(
@@ -95,3 +110,31 @@ async def test_the_largest_cursor_is_accepted(server: TestServer) -> None:
                 assert response.status == status, cursor
                 if status == 200:
                     assert (await response.json())["sessions"] == []
+
+
+async def test_token_request_without_licence_is_refused_so_the_document_requires_it(
+    server: TestServer,
+) -> None:
+    """Schemathesis, coverage phase (schema validation mismatch on GET /ACCESS_TOKEN/): the
+    document made `licence` and `Licence` both optional, and the server answered 400 to the
+    requests without either. The document now requires the token page's spelling; the
+    server still takes the other one alone."""
+    params = {
+        p["$ref"].rsplit("/", 1)[-1]
+        for p in OPENAPI["paths"]["/ACCESS_TOKEN/"]["get"]["parameters"]
+    }
+    assert OPENAPI["components"]["parameters"]["TokenLicence"]["required"] is True
+    assert "TokenLicence" in params
+    base = {"client_secret": "demo-secret", "grant_type": "client_idmobile"}
+    async with ClientSession() as session:
+        for extra, status in (
+            ({}, 400),
+            ({"licence": "100001"}, 200),
+            ({"Licence": "100001"}, 200),
+        ):
+            async with session.get(
+                server.make_url("/ACCESS_TOKEN/"), params={**base, **extra}
+            ) as response:
+                assert response.status == status, extra
+                if status == 400:
+                    assert (await response.json())["error"] == "invalid_request"

@@ -31,7 +31,6 @@ from mockserver.http.routes import ROUTES
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
 
-BASE_ID = "https://dqe-mock.example/schemas/admin/"
 ORANGE = "+33639980001"  # orange-happy: consent approved, /GET/ success
 DENIED = "+33639983001"  # consent-denied: /GET/ answers 21
 PENDING = "+33639984001"  # pending-1-poll: one pending /GET/ after consent
@@ -108,7 +107,8 @@ def violations(name: str, body: Any) -> list[str]:
 def fragment_violations(name: str, fragment: str, body: Any) -> list[str]:
     """The same, against a definition inside the file (e.g. scenario_change#/$defs/added)."""
     validator = Draft202012Validator(
-        {"$ref": f"{BASE_ID}{name}.schema.json#{fragment}"}, registry=contract().registry
+        {"$ref": contract().uri(f"admin/{name}.schema.json") + f"#{fragment}"},
+        registry=contract().registry,
     )
     return [
         f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)

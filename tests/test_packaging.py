@@ -49,6 +49,13 @@ try:
     found = {"path": str(scenarios), "files": files}
 except FileNotFoundError:
     found = None
+# The served contract is built from the shipped files: the bundle and its HTML rendering.
+from mockserver.contract.openapi import bundled
+from mockserver.http.apidocs import render
+document = bundled()
+assert document["components"]["schemas"]["requests.idmobile"]
+assert all(ref.startswith("#/") for ref in __import__("re").findall(r'"\$ref": "([^"]*)"', json.dumps(document)))
+assert "/IDMOBILE/" in render(document)
 print(json.dumps({"site": str(site), "scenarios": found}))
 """
 

@@ -22,6 +22,7 @@ import pytest
 
 from mockserver import cli, docs
 from mockserver.domain.loading import load_all, load_default
+from mockserver.http.routes import ROUTES
 from tests.served import serve_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,6 +263,50 @@ def test_magic_table_errors_are_what_the_server_answers(dqe_url: str) -> None:
         "consent-denied",
         "operator-unreachable",
     } <= checked
+
+
+# -- the OpenAPI document, for your tools ------------------------------------------------------
+
+OPENAPI_SECTION = "The OpenAPI document, for your tools"
+SCHEMATHESIS_TIMEOUT = 120.0
+
+
+def test_the_schemathesis_command_of_the_readme_runs_clean(tmp_path: Path) -> None:
+    """The section's bash block (it writes schemathesis.toml, then runs `st run` against the
+    served /openapi.json) runs in a scratch directory against a mock of its own, and prints
+    what the README says. `st` is the pinned Schemathesis of the test extra."""
+    blocks = bash_blocks(section(OPENAPI_SECTION))
+    assert len(blocks) == 1, "the section's Prism and generator lines are ```sh, not run"
+    (block,) = blocks
+    assert 'st --config-file schemathesis.toml run "$DQE/openapi.json"' in block.code
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "st").is_file(), "schemathesis is missing: `pip install -e '.[test]'`"
+    with serve_cli(tmp_path / "dqe-mock.log", "--seed", "1") as url:
+        env = {**os.environ, "DQE": url, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+               "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}  # fmt: skip
+        done = subprocess.run(
+            ["bash", "-c", "set -euo pipefail\n" + block.code],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SCHEMATHESIS_TIMEOUT,
+            check=False,
+        )
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    output = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    assert block.expected(), "the block shows no expected output"
+    assert not matches_in_order(block.expected(), output), output
+    assert (tmp_path / "schemathesis.toml").is_file()
+
+
+def test_the_served_urls_of_the_readme_are_routes() -> None:
+    text = section(OPENAPI_SECTION)
+    paths = {route.path for route in ROUTES}
+    for url in ("/openapi.json", "/openapi.yaml", "/docs"):
+        assert f"`{url}`" in text
+        assert url in paths, url
+    assert any(p.startswith("/schemas/") for p in paths)
 
 
 # -- quick start --------------------------------------------------------------------------------

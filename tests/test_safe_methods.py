@@ -99,6 +99,7 @@ def paths_and_queries(known: dict[str, str]) -> list[tuple[str, dict[str, str]]]
         "session_id": known["session_id"],
         "scenario_id": "runtime-one",
         "token": known["pending"],
+        "path": "requests/idmobile.schema.json",
     }
     queries = {
         "ACCESS_TOKEN": {"client_secret": "demo-secret", "grant_type": "client_idmobile",
@@ -109,7 +110,7 @@ def paths_and_queries(known: dict[str, str]) -> list[tuple[str, dict[str, str]]]
     }  # fmt: skip
     found = []
     for template in sorted({route.path for route in ROUTES}):
-        path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+        path = re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: values[m.group(1)], template)
         endpoint = ENDPOINTS.get(path.rstrip("/"))
         found.append((path, queries[endpoint] if endpoint else {}))
     return found
@@ -148,7 +149,8 @@ async def test_head_answers_as_get_would_on_the_reads(
             for route in ROUTES
             if route.method == "GET"
             for path, _ in paths_and_queries(known)
-            if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", route.path), path) and path not in DQE_PATHS
+            if re.fullmatch(re.sub(r"\{\w+(?::[^}]*)?\}", ".+", route.path), path)
+            and path not in DQE_PATHS
         ]
         assert {"/__admin/health", "/__admin/sessions"} <= set(reads)
         for path in reads:
@@ -171,7 +173,8 @@ async def test_get_of_the_consent_page_and_admin_reads_changes_nothing(
         checked = 0
         for path, _ in paths_and_queries(known):
             template = next(
-                (t for t in gets if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", t), path)), None
+                (t for t in gets if re.fullmatch(re.sub(r"\{\w+(?::[^}]*)?\}", ".+", t), path)),
+                None,
             )
             if template is None or path in DQE_PATHS:
                 continue

@@ -15,7 +15,6 @@ from typing import Any
 from mockserver.contract.errors import ErrorCatalogue, catalogue
 from mockserver.resources import schemas_dir
 
-BASE_ID = "https://dqe-mock.example/schemas/responses/"
 NOTICE = (
     "Generated from schemas/errors.json by `python -m mockserver.contract.generate`; do not edit."
 )
@@ -35,7 +34,6 @@ def error_schema(cat: ErrorCatalogue) -> dict[str, Any]:
     ]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": BASE_ID + "error.schema.json",
         "title": "DQE business error (/IDMOBILE/ and /GET/)",
         "description": NOTICE,
         "x-dqe-doc": "every page's Error table",
@@ -54,7 +52,6 @@ def token_error_schema(cat: ErrorCatalogue) -> dict[str, Any]:
     """The /ACCESS_TOKEN/ error body (HTTP 400, OAuth 2 style)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": BASE_ID + "access_token_error.schema.json",
         "title": "/ACCESS_TOKEN/ error (HTTP 400)",
         "description": NOTICE,
         "x-dqe-doc": "ID Mobile — Token (Error)",

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -107,21 +108,33 @@ class ViolationSet:
 
 
 class Contract:
-    """Every schema under schemas/, registered by $id, with validators compiled once."""
+    """Every schema under schemas/, registered under its file's URI, with validators compiled
+    once.
+
+    The files carry no `$id`: each one's base URI is where it is read from (a file, or the
+    mock's /schemas/ route), so their relative `$ref`s resolve from disk and from the served
+    URL alike. Here each is registered under `base_uri(root)` + its path.
+    """
 
     def __init__(self, root: Traversable) -> None:
         self.schemas: dict[str, dict[str, Any]] = dict(_read_schemas(root))
+        self.base = base_uri(root)
         self.registry: Registry[Any] = Registry().with_resources(
-            (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012))
-            for s in self.schemas.values()
+            (self.uri(name), Resource.from_contents(s, default_specification=DRAFT202012))
+            for name, s in self.schemas.items()
         )
         self._validators: dict[str, Draft202012Validator] = {}
         self._request_cache: dict[tuple[str, str], ViolationSet] = {}
 
+    def uri(self, name: str) -> str:
+        """The URI schema file `name` (path relative to schemas/) is registered under."""
+        return self.base + name
+
     def validator(self, name: str) -> Draft202012Validator:
         """The compiled validator of schema file `name` (path relative to schemas/)."""
         if name not in self._validators:
-            schema = self.schemas[name]
+            # The $id only tells the validator where the root sits, for its relative $refs.
+            schema = {**self.schemas[name], "$id": self.uri(name)}
             self._validators[name] = Draft202012Validator(
                 schema, registry=self.registry, format_checker=FORMATS
             )
@@ -183,7 +196,7 @@ class Contract:
         that has a $ref is looked up in the referenced schema.
         """
         node: Any = self.schemas[schema_name]
-        resolver = self.registry.resolver(base_uri=node["$id"])
+        resolver = self.registry.resolver(base_uri=self.uri(schema_name))
         found: dict[str, Any] = {ERROR_KEYWORD: None, DOC_KEYWORD: None, "description": None}
 
         def note(n: Any, with_hint: bool = True) -> None:
@@ -210,6 +223,15 @@ class Contract:
             # annotations found so far rather than lose the violation.
             pass
         return found[ERROR_KEYWORD], found[DOC_KEYWORD], found["description"]
+
+
+def base_uri(root: Traversable) -> str:
+    """The file: URI of the schemas directory, ending in `/` (a placeholder directory when
+    the data is not on a file system, as in a zip import)."""
+    path = Path(str(root))
+    if path.is_dir():
+        return path.resolve().as_uri() + "/"
+    return "file:///dqe-mock/schemas/"
 
 
 def _read_schemas(root: Traversable) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -44,10 +44,20 @@ class NumberPattern:
 
     @classmethod
     def compile(cls, pattern: str) -> NumberPattern:
-        """Compile with RE2; PatternError if RE2 cannot (Python-only syntax, too large)."""
+        """Compile with RE2; PatternError if RE2 cannot (Python-only syntax, too large, or
+        text that is not Unicode characters: a lone surrogate such as a JSON `\\ud800`)."""
         options = re2.Options()
         options.log_errors = False  # the loader reports the problem, with file and line
         options.max_mem = MAX_PATTERN_MEMORY
+        try:
+            # RE2 takes UTF-8; a surrogate code point has no UTF-8 form (found by Schemathesis:
+            # the UnicodeEncodeError escaped as an HTTP 500 of POST /__admin/scenarios).
+            pattern.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise PatternError(
+                f"it holds the surrogate code point U+{ord(pattern[exc.start]):04X}, "
+                "which is not a character (write the character itself, in UTF-8)"
+            ) from exc
         try:
             regex = re2.compile(pattern, options)
         except re2.error as exc:

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver import __version__
+from mockserver.contract.schemas import contract
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.domain.scenarios import Scenario, ScenarioSet
@@ -26,9 +27,14 @@ from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
 from mockserver.http.namespaces import admin_query
 
 PREFIX = "/__admin"
+CLOCK_ADVANCE_SCHEMA = "admin/clock_advance_request.schema.json"
 # GET /__admin/sessions pages: `limit` sessions per page by default, at most MAX_PAGE.
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+# The largest cursor and journal limit the query may carry (admin/common.schema.json says the
+# same: tests/test_schemathesis_findings.py checks both ends).
+MAX_CURSOR = 2**62
+MAX_JOURNAL_LIMIT = 10**9 - 1
 
 
 # A journal page ends after the entry that brings it to JOURNAL_PAGE_CHARS characters of JSON
@@ -246,8 +252,8 @@ async def read_journal(request: web.Request) -> web.Response:
     (the namespace kept, `cursor` the last id shown) fetches the rest.
     """
     namespace = _namespace(request)
-    limit = _whole(request, "limit", 0, 0, 10**9 - 1)
-    cursor = _whole(request, "cursor", 0, 0, 2**62)
+    limit = _whole(request, "limit", 0, 0, MAX_JOURNAL_LIMIT)
+    cursor = _whole(request, "cursor", 0, 0, MAX_CURSOR)
     entries = request.app[STATE].journal.entries(namespace, limit or None, cursor)
     parts: list[str] = []
     size = 0
@@ -287,6 +293,12 @@ def _session_json(session: Session) -> dict[str, Any]:
     }
 
 
+def _digits(text: str, high: int) -> bool:
+    """Is `text` a whole number in ASCII digits, no longer than `high` written out (so that
+    int() stays cheap) and at most `high`?"""
+    return text.isascii() and text.isdigit() and len(text) <= len(str(high)) and int(text) <= high
+
+
 def _whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """The query parameter `name`: a whole number in low..high given once (default when
     absent); empty, repeated or anything else is a 400."""
@@ -294,9 +306,7 @@ def _whole(request: web.Request, name: str, default: int, low: int, high: int) -
     if values is None:
         return default
     text = values[0]
-    if len(values) > 1 or not (text.isascii() and text.isdigit() and len(text) < 19):
-        raise _fail(400, f"{name} must be a whole number from {low} to {high}, given once")
-    if not low <= int(text) <= high:
+    if len(values) > 1 or not _digits(text, high) or not low <= int(text) <= high:
         raise _fail(400, f"{name} must be a whole number from {low} to {high}, given once")
     return int(text)
 
@@ -309,7 +319,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     """
     namespace = _namespace(request)
     limit = _whole(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
-    cursor = _whole(request, "cursor", 0, 0, 2**62)
+    cursor = _whole(request, "cursor", 0, 0, MAX_CURSOR)
     page, after = request.app[STATE].sessions.page(cursor, limit, namespace)
     following = None
     if after is not None:
@@ -328,7 +338,9 @@ async def session_timeline(request: web.Request) -> web.Response:
     return web.json_response(_session_json(session))
 
 
-MAX_ADVANCE = 100 * 365 * 24 * 3600.0
+# The largest clock move, in seconds (a century): the request schema's maximum, so that the
+# document and the server agree on it (Schemathesis found them apart).
+MAX_ADVANCE = float(contract().schemas[CLOCK_ADVANCE_SCHEMA]["properties"]["seconds"]["maximum"])
 
 
 def _seconds(value: Any) -> float | None:

@@ -33,10 +33,16 @@ def operator_slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "operator"
 
 
+def public_base(request: web.Request) -> str:
+    """The mock's base URL as its clients reach it, without a trailing slash: --public-url,
+    else the request's Host header when valid (else the socket's address)."""
+    return (request.app[SETTINGS].public_url or _origin(request)).rstrip("/")
+
+
 def consent_url(request: web.Request, session: Session) -> str:
     """Absolute url of the session's consent step, from --public-url or the request's Host."""
-    base = request.app[SETTINGS].public_url or _origin(request)
-    return f"{base.rstrip('/')}/operator/{operator_slug(session.operator)}/consent/{session.id}"
+    base = public_base(request)
+    return f"{base}/operator/{operator_slug(session.operator)}/consent/{session.id}"
 
 
 def _origin(request: web.Request) -> str:

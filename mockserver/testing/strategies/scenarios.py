@@ -27,7 +27,7 @@ def scenario_documents() -> st.SearchStrategy[dict[str, Any]]:
     list.
     """
     schema = contract().schemas[SCENARIO_SCHEMA]
-    resolver = contract().registry.resolver(base_uri=schema["$id"])
+    resolver = contract().registry.resolver(base_uri=contract().uri(SCENARIO_SCHEMA))
     return _from_schema(schema, (), resolver)
 
 

@@ -300,14 +300,7 @@ def serve(settings: Settings) -> int:
     def banner(port: int) -> str:
         return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
 
-    return run(
-        app,
-        settings.host,
-        settings.port,
-        settings.shutdown_timeout,
-        banner,
-        header_timeout=settings.header_timeout,
-    )
+    return run(app, settings, banner)
 
 
 def validate(

@@ -27,6 +27,7 @@ from mockserver.http.apidocs import render
 from mockserver.http.app import create_app
 from mockserver.http.operator import PAGE_HEADERS
 from mockserver.settings import Settings
+from tests.test_openapi import refs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -34,18 +35,6 @@ DOC_EXAMPLES = ROOT / "tests" / "fixtures" / "doc_examples"
 SOURCE: dict[str, Any] = yaml.safe_load((SCHEMAS / "openapi.yaml").read_text("utf-8"))
 METHODS = ("get", "put", "post", "delete")
 SCHEMA_FILES = sorted(p.relative_to(SCHEMAS).as_posix() for p in SCHEMAS.rglob("*.schema.json"))
-
-
-def refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from refs(value)
 
 
 def pointer(document: Any, ref: str) -> Any:

@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
 from aiohttp import web
 
@@ -25,14 +26,20 @@ log = logging.getLogger("dqe_mock.server")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run(
-    app: web.Application,
-    host: str,
-    port: int,
-    shutdown_timeout: float,
-    banner: Callable[[int], str],
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
-) -> int:
+class Listening(Protocol):
+    """Where and how a server listens: the fields Settings and ProxySettings share."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def shutdown_timeout(self) -> float: ...
+    @property
+    def header_timeout(self) -> float: ...
+
+
+def run(app: web.Application, where: Listening, banner: Callable[[int], str]) -> int:
     """Serve until stopped (see serve_until_stopped); the process's exit status.
 
     0 after a stop signal; 2, with one line on stderr, when host:port cannot be listened on.
@@ -41,10 +48,18 @@ def run(
         # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
-                serve_until_stopped(app, host, port, shutdown_timeout, banner, header_timeout)
+                serve_until_stopped(
+                    app,
+                    where.host,
+                    where.port,
+                    where.shutdown_timeout,
+                    banner,
+                    where.header_timeout,
+                )
             )
     except OSError as exc:
-        print(f"dqe-mock: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        reason = exc.strerror or exc
+        print(f"dqe-mock: cannot listen on {where.host}:{where.port}: {reason}", file=sys.stderr)
         return 2
     return 0
 

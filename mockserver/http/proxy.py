@@ -433,11 +433,4 @@ def run_proxy(settings: ProxySettings) -> int:
         url = f"http://{settings.host}:{port}"
         return f"dqe-mock {__version__} proxy listening on {url} -> {settings.upstream}"
 
-    return run(
-        app,
-        settings.host,
-        settings.port,
-        settings.shutdown_timeout,
-        banner,
-        header_timeout=settings.header_timeout,
-    )
+    return run(app, settings, banner)

@@ -209,7 +209,8 @@ async def test_client_secret_in_another_case_is_masked_in_the_journal(
 
 # --- 6. namespaces validated on every route -------------------------------------------------
 
-BAD_NAMESPACES = ["n" * 8000, "-leading-dash", "has space", "a/b", "n" * 65]
+# "": an unset $NS in a CI script; read as "no namespace", a reset wiped every worker's state.
+BAD_NAMESPACES = ["n" * 8000, "-leading-dash", "has space", "a/b", "n" * 65, ""]
 GOOD_NAMESPACES = ["team-a", "L9", "gw0:test_x.y", "n" * 64]
 ROUTES = [
     ("GET", "/ACCESS_TOKEN/"),
@@ -267,3 +268,15 @@ async def test_a_non_ascii_byte_in_the_namespace_header_is_a_400(settings: Setti
     assert status_of(answer) == 400
     assert json.loads(body_of(answer))["error"] == "invalid_namespace"
     assert len(app[STATE].tokens) == 0
+
+
+@pytest.mark.parametrize("query", ["namespace=", "namespace"])
+async def test_a_blank_namespace_query_resets_nothing(
+    http: ClientSession, server: TestServer, state: MockState, query: str
+) -> None:
+    headers = {"X-Dqe-Namespace": "workerA"}
+    status, _ = await call(http, server, "GET", "/ACCESS_TOKEN/", headers=headers, params=TOKEN)
+    assert status == 200
+    status, answer = await call(http, server, "POST", f"/__admin/reset?{query}")
+    assert (status, answer["error"]) == (400, "invalid_namespace")
+    assert [t.namespace for t in state.tokens.all()] == ["workerA"]

@@ -381,3 +381,16 @@ def test_a_validator_names_the_branch_the_status_claims(
 ) -> None:
     found = sorted({v.pointer for v in contract().validate_response(endpoint, body)})
     assert found == pointers
+
+
+async def test_an_unknown_schema_file_is_a_404_that_repeats_nothing() -> None:
+    secret = "TKsecret-client_secret=demo-secret" + "x" * 5000
+    async with (
+        TestServer(create_app(Settings()), host="127.0.0.1") as server,
+        ClientSession() as http,
+        http.get(server.make_url(f"/schemas/{secret}")) as reply,
+    ):
+        status, text = reply.status, await reply.text()
+    assert status == 404
+    assert "TKsecret" not in text
+    assert json.loads(text)["error"] == "not_found"

@@ -163,3 +163,20 @@ async def test_garbage_in_the_method_is_still_a_400(port: int, start: bytes) -> 
     answer = await exchange(port, start + b"\r\nHost: x\r\n\r\n")
     assert status_of(answer) == 400
     assert json.loads(body_of(answer))["error"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/nope", 404), ("PUT", "/IDMOBILE/", 405)]
+)
+async def test_the_proxy_answers_unknown_paths_and_methods_in_json(
+    method: str, path: str, status: int
+) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from mockserver.http.proxy import ProxySettings, create_proxy_app
+
+    app = create_proxy_app(ProxySettings(upstream="http://127.0.0.1:9"))
+    async with TestServer(app, host="127.0.0.1") as proxy:
+        answer = await exchange(proxy.port or 0, request(method, path))
+    assert status_of(answer) == status
+    assert json_body(answer)["error"] in ("not_found", "method_not_allowed")

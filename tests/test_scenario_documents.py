@@ -405,3 +405,22 @@ def test_the_readme_states_the_limits_the_code_and_schema_apply() -> None:
     ]
     for maximum in maxima:
         assert str(maximum) in section, maximum
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "version: 1\nscenarios:\n  - id: " + "y" * 65 + "\n    match: {any: true}\n",
+        "version: 1\noperators:\n  - name: " + "O" * 65 + "\n",
+        "version: 1\nlicences:\n  - {licence: '" + "1" * 65 + "', client_secret: s}\n",
+    ],
+    ids=["scenario-id", "operator-name", "licence"],
+)
+def test_names_copied_into_every_session_and_entry_are_at_most_64_characters(
+    document: str,
+) -> None:
+    # A 250,000-character scenario id made every journal entry and session listing as large.
+    with pytest.raises(ScenarioFileError) as refused:
+        load_text(document, "long.yaml")
+    assert "long.yaml:" in str(refused.value)
+    assert "is too long" in str(refused.value) or "over the maximum of 64" in str(refused.value)

@@ -53,6 +53,17 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
 
 
 @web.middleware
+async def json_routing_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's text 404 and 405 as JSON (the proxy's app; the mock's does it in dqe_errors)."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status in (404, 405) and exc.content_type != "application/json":
+            raise _json_routing_error(request, exc) from exc
+        raise
+
+
+@web.middleware
 async def last_resort(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The outermost middleware: what escapes every other one is a bug, answered in JSON."""
     try:

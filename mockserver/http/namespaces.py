@@ -54,12 +54,14 @@ def admin_query(request: web.Request) -> dict[str, list[str]]:
 async def namespace_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """400 for an invalid X-Dqe-Namespace (any route) or admin ?namespace= (or a bad query)."""
     header = request.headers.get(NAMESPACE_HEADER)
-    if header and not valid_namespace(header):
+    # Present means meant: a blank value (an unset $NS in a CI script) is refused, never read
+    # as "no namespace", which would make a reset or a listing cover every namespace.
+    if header is not None and not valid_namespace(header):
         raise _refuse(f"the {NAMESPACE_HEADER} header")
     if request.path.startswith(ADMIN_PREFIX):
         values = admin_query(request).get("namespace", [])
         if len(values) > 1:
             raise bad_request("bad_request", "namespace is given more than once")
-        if values and values[0] and not valid_namespace(values[0]):
+        if values and not valid_namespace(values[0]):
             raise _refuse("?namespace=")
     return await handler(request)

@@ -74,7 +74,13 @@ async def schema_file(request: web.Request) -> web.Response:
     path = request.match_info["path"]
     file = schema_files().get(path)
     if file is None:
-        body = json.dumps({"error": f"no schema file {path!r} (see /openapi.json)"})
+        # The path is not repeated (a token may be pasted there): README, Limits and guarantees.
+        body = json.dumps(
+            {
+                "error": "not_found",
+                "error_description": "no such schema file; /openapi.json lists them",
+            }
+        )
         raise web.HTTPNotFound(text=body, content_type=JSON_TYPE)
     media = TYPES[path[path.rindex(".") :]]
     return web.Response(body=file.read_bytes(), content_type=media, headers=SHARED)

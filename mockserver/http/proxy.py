@@ -42,6 +42,7 @@ from mockserver.http.body import READ_LIMITS, BodyError, ReadLimits, read_body
 from mockserver.http.connection import handler_args
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
 from mockserver.http.lifecycle import run
+from mockserver.http.middleware import json_routing_errors, last_resort
 from mockserver.http.safe import safe_head
 from mockserver.settings import DEFAULT_BODY_TIMEOUT as BODY_TIMEOUT
 from mockserver.settings import DEFAULT_HEADER_TIMEOUT as HEADER_TIMEOUT
@@ -407,7 +408,7 @@ def create_proxy_app(settings: ProxySettings) -> web.Application:
         raise ValueError(f"--upstream must be an http(s) url, not {settings.upstream!r}")
     # HEAD is answered by the proxy (see http.safe): forwarded, it could act upstream.
     app = web.Application(
-        middlewares=[safe_head],
+        middlewares=[last_resort, json_routing_errors, safe_head],
         client_max_size=MAX_BODY,
         handler_args=handler_args(settings.keepalive_timeout),
     )

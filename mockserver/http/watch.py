@@ -32,6 +32,9 @@ from mockserver.domain.scenarios import ScenarioSet
 from mockserver.http.keys import RELOADS, SETTINGS, STATE
 
 log = logging.getLogger("dqe_mock.reload")
+# watchfiles logs "N changes detected" at INFO for every change it sees, ours to ignore too:
+# with the server's log written into a watched directory, each line would announce the next.
+logging.getLogger("watchfiles").setLevel(logging.WARNING)
 DEBOUNCE_MS = 150
 # A change is loaded once the files read the same twice, this many seconds apart.
 SETTLE_SECONDS = 0.2

@@ -23,10 +23,10 @@ from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.sessions import Session
 from mockserver.http.body import BodyError, read_body
 from mockserver.http.charsets import CharsetError, decode_text
-from mockserver.http.keys import NAMESPACE_HEADER, SETTINGS, STATE
+from mockserver.http.keys import ADMIN_PREFIX, NAMESPACE_HEADER, SETTINGS, STATE
 from mockserver.http.namespaces import admin_query
 
-PREFIX = "/__admin"
+PREFIX = ADMIN_PREFIX
 CLOCK_ADVANCE_SCHEMA = "admin/clock_advance_request.schema.json"
 # GET /__admin/sessions pages: `limit` sessions per page by default, at most MAX_PAGE.
 DEFAULT_PAGE = 100
@@ -139,51 +139,25 @@ async def list_scenarios(request: web.Request) -> web.Response:
     return web.json_response({"namespace": namespace, "scenarios": items})
 
 
-async def _body_text(request: web.Request) -> str:
+async def _body_text(request: web.Request, limit: int | None = None, option: str = "") -> str:
+    """The body as text in its charset, at most `limit` bytes (--max-body when None): the JSON
+    413 of http/body.py past it (from Content-Length alone when it says so); 400 when it cannot
+    be read or is not text."""
     try:
-        raw = await read_body(request)
+        raw = await read_body(request, limit, option)
     except BodyError as exc:
         raise _fail(400, str(exc)) from exc
     try:
         return decode_text(raw, request.charset)
     except CharsetError as exc:
         raise _fail(400, str(exc)) from exc
-
-
-async def _document_text(request: web.Request) -> str:
-    """The body of a scenario document, at most --max-scenario-bytes: 413 past it (from
-    Content-Length alone when it says so); 400 when it cannot be read or is not text."""
-    limit = request.app[SETTINGS].max_document_bytes
-    try:
-        raw = await read_body(request, limit, "--max-scenario-bytes")
-    except BodyError as exc:
-        raise _fail(400, str(exc)) from exc
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise _too_large(limit) from exc
-    try:
-        return decode_text(raw, request.charset)
-    except CharsetError as exc:
-        raise _fail(400, str(exc)) from exc
-
-
-def _too_large(limit: int) -> web.HTTPException:
-    message = f"the scenario document is over the limit of {limit} bytes (--max-scenario-bytes)"
-    exc = web.HTTPRequestEntityTooLarge(
-        max_size=limit,
-        actual_size=limit + 1,
-        # The shape of every 413 of the mock (http/body.py).
-        text=json.dumps({"error": "request_too_large", "error_description": message}),
-        content_type="application/json",
-    )
-    exc.force_close()
-    return exc
 
 
 async def _layer_from_body(request: web.Request, namespace: str) -> ScenarioSet:
     """The document of the body, loaded in a worker thread (a large one takes a moment, and
     other clients keep being served); 400 with `problems` (`<admin:ns>:line: reason` lines)."""
-    text = await _document_text(request)
     limit = request.app[SETTINGS].max_document_bytes
+    text = await _body_text(request, limit, "--max-scenario-bytes")
     try:
         return await asyncio.to_thread(load_text, text, f"<admin:{namespace}>", limit)
     except ScenarioFileError as exc:

@@ -16,10 +16,10 @@ from aiohttp import web
 from aiohttp.http import HttpVersion11
 
 from mockserver.http.body import limits_of, too_large
-from mockserver.http.keys import SETTINGS
+from mockserver.http.keys import ADMIN_PREFIX, SETTINGS
 
 CONTINUE = "100-continue"
-DOCUMENT_ROUTES = frozenset({"/__admin/scenarios"})  # bodies bounded by --max-scenario-bytes
+DOCUMENT_ROUTES = frozenset({f"{ADMIN_PREFIX}/scenarios"})  # bodies bounded by --max-scenario-bytes
 
 
 def expectation_failed() -> web.Response:

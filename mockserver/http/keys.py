@@ -17,6 +17,9 @@ CALL = web.RequestKey("call", Call)
 NAMESPACE_HEADER = "X-Dqe-Namespace"
 ENDPOINTS = {"/ACCESS_TOKEN": "ACCESS_TOKEN", "/IDMOBILE": "IDMOBILE", "/GET": "GET"}
 CONSENT_PREFIX = "/operator/"
+# The control API's paths (never DQE's): one prefix, read by the admin routes, the
+# journal (which skips them), the namespace guard and the Expect handler.
+ADMIN_PREFIX = "/__admin"
 
 
 def endpoint_of(request: web.Request) -> str | None:

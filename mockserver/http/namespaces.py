@@ -15,9 +15,8 @@ from aiohttp.typedefs import Handler
 
 from mockserver.domain.registry import NAMESPACE_RULE, valid_namespace
 from mockserver.http.decode import DecodeError, query_pairs
-from mockserver.http.keys import NAMESPACE_HEADER
+from mockserver.http.keys import ADMIN_PREFIX, NAMESPACE_HEADER
 
-ADMIN_PREFIX = "/__admin"
 _ADMIN_QUERY = web.RequestKey("admin_query", dict)
 
 

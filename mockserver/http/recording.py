@@ -12,10 +12,9 @@ from aiohttp.typedefs import Handler
 from mockserver.contract.errors import error_id_of
 from mockserver.domain.journal import MAX_TEXT_RESPONSE, JournalEntry, redact
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import STATE, call_of, endpoint_of
+from mockserver.http.keys import ADMIN_PREFIX, STATE, call_of, endpoint_of
 
 log = logging.getLogger("dqe_mock.journal")
-ADMIN_PREFIX = "/__admin"
 UNMATCHED = "unmatched"
 
 

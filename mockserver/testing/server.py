@@ -16,9 +16,10 @@ from aiohttp import web
 
 from mockserver.http.app import create_app
 from mockserver.http.connection import GuardedRunner
+from mockserver.http.keys import ADMIN_PREFIX
 from mockserver.settings import Settings
 
-ADMIN = "/__admin"
+ADMIN = ADMIN_PREFIX
 TIMEOUT = 10.0
 
 
@@ -122,7 +123,7 @@ class MockServer:
         page = self.admin("GET", "journal", namespace=namespace)
         entries: list[dict[str, Any]] = list(page["entries"])
         while page.get("next"):
-            page = self.admin("GET", page["next"].removeprefix("/__admin/"))
+            page = self.admin("GET", page["next"].removeprefix(f"{ADMIN}/"))
             entries.extend(page["entries"])
         return entries
 

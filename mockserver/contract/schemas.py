@@ -34,12 +34,6 @@ REQUEST_SCHEMAS = {
 }
 
 
-def scope_names() -> list[str]:
-    """The single scopes, as common.schema.json lists them."""
-    names: list[str] = contract().schemas["common.schema.json"]["$defs"]["scope_name"]["enum"]
-    return list(names)
-
-
 def token_ttl_range() -> tuple[int, int]:
     """The token lifetimes a licence may set, in seconds (scenario.schema.json): (min, max).
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.contract.errors import catalogue
-from mockserver.contract.schemas import contract, scope_names
+from mockserver.contract.schemas import contract
+from mockserver.contract.scopes import scope_names
 from mockserver.domain import phones
 from mockserver.domain.faults import Fault
 from mockserver.domain.patterns import (

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.errors import catalogue, split_scope
-from mockserver.contract.schemas import scope_names
+from mockserver.contract.scopes import scope_names
 
 ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
 # Where scopes that are not documented are counted (one key, whatever clients invent).

@@ -1,0 +1,70 @@
+"""The ID Mobile scopes, as common.schema.json defines them: the one place code reads them.
+
+Scope names and which scopes take user_infos come from the scope pages of the vendor docs
+(matching_notp, numVerify, formfilling, matching); how /GET/ names a matching_notp session
+that needed consent is a Contract note (README, "The matching result"), kept in the schema
+as ``x-dqe-retrieved-as``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from mockserver.contract.errors import split_scope
+from mockserver.contract.schemas import contract
+
+
+def _defs() -> dict[str, Any]:
+    defs: dict[str, Any] = contract().schemas["common.schema.json"]["$defs"]
+    return defs
+
+
+def _enum(name: str) -> tuple[str, ...]:
+    return tuple(str(v) for v in _defs()[name]["enum"])
+
+
+@cache
+def scope_names() -> tuple[str, ...]:
+    """The four single scopes, in the docs' order: ('matching_notp', 'numVerify', ...)."""
+    return _enum("scope_name")
+
+
+@cache
+def scope_values() -> tuple[str, ...]:
+    """Every value the `scope` parameter of /IDMOBILE/ may take, combined scopes included."""
+    return _enum("scope")
+
+
+def _singles(name: str) -> frozenset[str]:
+    """The single scopes an enum lists (its combined values only repeat them)."""
+    return frozenset(value for value in _enum(name) if len(split_scope(value)) == 1)
+
+
+@cache
+def user_infos_scopes() -> frozenset[str]:
+    """Single scopes for which user_infos is mandatory (05/06/07 apply): matching_notp, matching."""
+    return _singles("user_infos_scope")
+
+
+@cache
+def consent_scopes() -> frozenset[str]:
+    """Single scopes that always go through the operator's consent page and /GET/."""
+    return _singles("consent_scope")
+
+
+@cache
+def _retrieved_as() -> dict[str, str]:
+    table: dict[str, str] = _defs()["retrieval_scope"]["x-dqe-retrieved-as"]
+    return dict(table)
+
+
+def retrieval_scope(scope: str) -> str:
+    """The scope /GET/ is called with for a session opened with `scope` ('matching_notp' ->
+    'matching'; any other value unchanged, combined scopes included)."""
+    return _retrieved_as().get(scope, scope)
+
+
+def needs_user_infos(scope: str | None) -> bool:
+    """Does `scope` (single or combined) include a scope that takes user_infos?"""
+    return any(part in user_infos_scopes() for part in split_scope(scope))

@@ -431,11 +431,3 @@ def test_token_errors_are_http_400_and_business_errors_http_200() -> None:
     assert catalogue().ids_for("ACCESS_TOKEN") == ["invalid_request", "invalid_client"]
     assert {e.http_status for e in catalogue().token.values()} == {400}
     assert {e.http_status for e in catalogue().business.values()} == {200}
-
-
-def test_precedence_lists_only_ids_of_their_endpoint() -> None:
-    for endpoint, order in catalogue().precedence.items():
-        allowed = catalogue().ids_for(endpoint)
-        assert set(order) <= set(allowed), endpoint
-        assert len(order) == len(set(order)), endpoint
-    assert set(catalogue().precedence["IDMOBILE"]) == set(INITIATION_IDS)

@@ -149,14 +149,6 @@ async def test_invalid_client(dqe: DqeClient, method: str, changes: dict[str, st
     assert_token_error(reply, "invalid_client")
 
 
-async def test_invalid_request_comes_before_invalid_client(dqe: DqeClient) -> None:
-    # Unknown licence (invalid_client) and a wrong grant_type (invalid_request) together.
-    order = catalogue().precedence["ACCESS_TOKEN"]
-    reply = await dqe.call("ACCESS_TOKEN", params(licence="999999", grant_type="password"))
-    assert_token_error(reply, order[0])
-    assert order[0] == "invalid_request"
-
-
 async def test_refused_request_issues_no_token(dqe: DqeClient, state: MockState) -> None:
     before = len(state.tokens)
     reply = await dqe.call("ACCESS_TOKEN", params(client_secret="nope"))

@@ -104,18 +104,35 @@ def error_id_of(body: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One rule of an endpoint, in the catalogue's precedence: its name, the error id it
+    answers, and whether the request schema checks it (its violations carry that id)."""
+
+    name: str
+    error_id: str
+    description: str
+    schema: bool = False
+
+
 class UnknownErrorId(KeyError):
     """An error id that the catalogue does not define."""
 
 
 class ErrorCatalogue:
-    """Business errors (IDMOBILE, GET), token errors (ACCESS_TOKEN) and their precedence."""
+    """Business errors (IDMOBILE, GET), token errors (ACCESS_TOKEN) and each endpoint's rules
+    in the order they are checked (`rules`, from errors.json's "precedence")."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.business = {e.id: e for e in map(_entry, data["business_errors"])}
         self.token = {e.id: e for e in map(_entry, data["token_errors"])}
-        self.precedence: dict[str, tuple[str, ...]] = {
-            k: tuple(v) for k, v in data["precedence"].items() if isinstance(v, list)
+        self.rules: dict[str, tuple[Rule, ...]] = {
+            endpoint: tuple(
+                Rule(r["rule"], r["id"], r["description"], bool(r.get("schema", False)))
+                for r in rules
+            )
+            for endpoint, rules in data["precedence"].items()
+            if isinstance(rules, list)
         }
 
     def get(self, error_id: str) -> ErrorEntry:
@@ -136,9 +153,15 @@ class ErrorCatalogue:
         """The ids `endpoint` may return (for `scope`, when given)."""
         return [e.id for e in self.all() if e.allowed(endpoint, scope)]
 
+    def precedence(self, endpoint: str) -> tuple[str, ...]:
+        """The error ids of `endpoint`'s rules, in the order they are checked (an id may
+        appear more than once: 07 is both a schema rule and an operator rule)."""
+        return tuple(rule.error_id for rule in self.rules.get(endpoint, ()))
+
     def first(self, endpoint: str, ids: Iterable[str]) -> str:
-        """Of several error ids, the one `endpoint` answers first (catalogue precedence)."""
-        order = self.precedence.get(endpoint, ())
+        """Of several error ids, the one `endpoint` answers first: the id of the earliest
+        rule that answers any of them; ValueError for no ids."""
+        order = self.precedence(endpoint)
         ranked = sorted(ids, key=lambda i: order.index(i) if i in order else len(order))
         if not ranked:
             raise ValueError("no error ids to choose from")

@@ -25,8 +25,8 @@ import yaml
 from mockserver.contract.errors import catalogue, split_scope
 from mockserver.domain import phones
 from mockserver.domain.pseudonymise import RECORDED_CAPACITY, Pseudonymiser, personal_values
+from mockserver.domain.rules import licence_of
 from mockserver.domain.scoring import ADDRESS_FIELDS
-from mockserver.domain.service import licence_of
 
 RECORDED_SECRET = "recorded-secret"
 # What a recording holds, however long the proxy runs: as many numbers as the recording range

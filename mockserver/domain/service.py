@@ -10,23 +10,25 @@ import contextlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from mockserver.contract.errors import DqeError, split_scope
 from mockserver.contract.schemas import contract
+from mockserver.contract.scopes import consent_scopes, needs_user_infos, retrieval_scope
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
 from mockserver.domain.consent import ConsentDesk, ConsentStep
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry, valid_namespace
-from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, Licence, Scenario, ScenarioSet
+from mockserver.domain.rules import Attempt, first_broken, licence_of
+from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, ScenarioSet
 from mockserver.domain.scoring import compute_scores, pack
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
-from mockserver.domain.urls import UrlError, check_redirect_uri
 
-USER_INFOS_SCOPES = ("matching_notp", "matching")
+_T = TypeVar("_T")
+
 # Expired tokens and their sessions are kept an hour (of the mock's clock) for the admin API's
 # timelines, then forgotten; the check runs once every PRUNE_EVERY tokens issued.
 RETENTION = 3600.0
@@ -112,17 +114,6 @@ def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
     return params
 
 
-def licence_of(params: Mapping[str, Any]) -> str:
-    """The licence code, spelt licence or Licence (the docs use both)."""
-    value = params.get("licence", params.get("Licence", ""))
-    return value if isinstance(value, str) else ""
-
-
-def same_scope(left: str, right: str) -> bool:
-    """Scopes are equal, combined ones in any order."""
-    return sorted(split_scope(left)) == sorted(split_scope(right))
-
-
 class IdMobile:
     """The mock's behaviour for the three documented endpoints and the consent step."""
 
@@ -130,18 +121,31 @@ class IdMobile:
         self.state = state
         self.consents = ConsentDesk(state.sessions, state.tokens, state.clock)
 
-    def _validate(self, endpoint: str, params: Mapping[str, Any], call: Call) -> None:
-        violations = contract().validate_request(endpoint, params)
+    def _judge(self, endpoint: str, params: Mapping[str, Any], call: Call) -> Attempt:
+        """Check `params` against every rule of `endpoint`, in the catalogue's order.
+
+        Raises the DqeError of the first broken rule (rules.first_broken); returns the
+        attempt, whose lookups the answer then reuses.
+        """
+        schema = contract().validate_request(endpoint, params)
         call.settle(licence_of(params))
-        call.request_violations += tuple(v.explain() for v in violations.violations)
-        error_id = violations.error_id
-        if error_id is not None:
-            scope = params.get("scope")
-            raise DqeError(
-                error_id,
-                reason=violations.summary(),
-                scope=scope if isinstance(scope, str) else None,
-            )
+        call.request_violations += tuple(v.explain() for v in schema.violations)
+        if "token" in params:
+            call.token = str(params["token"])
+        attempt = Attempt(
+            params,
+            schema,
+            self._view(call),
+            self.state.tokens,
+            self.state.sessions,
+            call.namespace,
+            self.state.clock.now,
+        )
+        error = first_broken(endpoint, attempt)
+        call.scenario_id = attempt.known_scenario_id
+        if error is not None:
+            raise error
+        return attempt
 
     def _view(self, call: Call) -> ScenarioSet:
         return self.state.registry.view(call.namespace)
@@ -173,20 +177,10 @@ class IdMobile:
         found = self._view(call).find(text, e164, licence, str(raw.get("scope", "")))
         return FaultTarget(endpoint, licence, e164, found.id if found else None)
 
-    def _licence(self, params: Mapping[str, Any], call: Call, unknown: str = "02") -> Licence:
-        code = licence_of(params)
-        licence = self._view(call).licences.get(code)
-        if licence is None:
-            raise DqeError(unknown, reason=f"licence {code!r} is not configured")
-        return licence
-
     def issue_token(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, str]:
         """/ACCESS_TOKEN/: a Bearer token for a known licence and its client secret."""
         call = call or Call()
-        self._validate("ACCESS_TOKEN", raw, call)
-        licence = self._licence(raw, call, unknown="invalid_client")
-        if raw.get("client_secret") != licence.client_secret:
-            raise DqeError("invalid_client", reason="the client_secret does not match the licence")
+        licence = _found(self._judge("ACCESS_TOKEN", raw, call).licence)
         ttl = licence.token_ttl or self.state.default_ttl
         now = self.state.clock.now()
         token, refresh, evicted = self.state.tokens.issue(licence.licence, now, ttl, call.namespace)
@@ -194,20 +188,6 @@ class IdMobile:
         call.token = token.value
         self.state.forget_expired(now)
         return bodies.token_body(token.value, refresh, token.ttl)
-
-    def _token(
-        self, params: Mapping[str, Any], licence: Licence, scope: str | None, call: Call
-    ) -> str:
-        value = str(params.get("token", ""))
-        call.token = value
-        now = self.state.clock.now(value)
-        # A namespace's tokens are its own: parallel workers cannot use each other's.
-        token = self.state.tokens.valid(value, licence.licence, now, call.namespace)
-        if token is None:
-            raise DqeError(
-                "30", reason="the token is unknown, expired or of another licence", scope=scope
-            )
-        return token.value  # the store's copy: a session shares it, no second string
 
     def initiate(
         self,
@@ -218,127 +198,38 @@ class IdMobile:
         """/IDMOBILE/: scores for matching_notp, or a consent url for every other scope."""
         call = call or Call()
         params = parse_params(raw)
-        self._validate("IDMOBILE", params, call)
-        scope = str(params["scope"])
-        licence = self._licence(params, call)
-        token = self._token(params, licence, scope, call)
-        if licence.scopes is not None and not set(split_scope(scope)) <= licence.scopes:
-            raise DqeError(
-                "04",
-                reason=f"licence {licence.licence} has no access to scope {scope}",
-                scope=scope,
-            )
-        view = self._view(call)
-        _check_redirect(params.get("redirect_uri"), scope)
-        number = self._number(params, view)
-        scenario = view.find(
-            str(params["number"]), number.e164 if number else None, licence.licence, scope
-        )
-        call.scenario_id = scenario.id if scenario else None
-        operator = self._operator(scenario, licence, scope, params, view)
-        assert scenario is not None  # _operator raised 13 otherwise
+        attempt = self._judge("IDMOBILE", params, call)
+        scope = attempt.scope
+        scenario = _found(attempt.scenario)
         outcome = scenario.outcome_for(scope)
-        if outcome.initiate_error:
-            raise DqeError(
-                outcome.initiate_error,
-                reason=f"scenario {scenario.id}",
-                operator=operator,
-                scope=scope,
-            )
-        if number is None:
-            raise DqeError("10", reason=f"{params['number']!r} is not a phone number", scope=scope)
-        user_infos = (
-            params.get("user_infos") if isinstance(params.get("user_infos"), dict) else None
-        )
-        if scope == "matching_notp" and not outcome.consent_required:
+        infos = params.get("user_infos")
+        user_infos = infos if isinstance(infos, dict) else None
+        consent = bool(set(split_scope(scope)) & consent_scopes()) or outcome.consent_required
+        if not consent:
             return bodies.scores(user_infos, scenario.subscriber, outcome.scores)
-        session_scope = "matching" if scope == "matching_notp" else scope
-        session = self._open_session(
-            params, token, licence, session_scope, number.e164, operator, scenario, call
-        )
-        if "matching" in split_scope(session_scope):
+        operator = _found(attempt.operator).name
+        session = self._open_session(params, attempt, retrieval_scope(scope), operator, call)
+        if needs_user_infos(session.scope):
             # A pure function of what is known now: kept as 9 bytes, not user_infos.
             session.scores = pack(compute_scores(user_infos or {}, session.subscriber))
         return bodies.consent_body(operator, consent_url(session))
 
-    def _number(self, params: Mapping[str, Any], view: ScenarioSet) -> phones.PhoneNumber | None:
-        """The parsed number; None if it does not parse but a scenario matches its raw text."""
-        text = str(params["number"])
-        country = params.get("country")
-        try:
-            number = phones.parse(text, country if isinstance(country, str) else None)
-        except phones.InvalidNumber:
-            if any(text.strip() in s.match.raw for s in view.scenarios):
-                return None
-            raise DqeError("10", reason=f"{text!r} is not a phone number in service") from None
-        if not number.eligible:
-            raise DqeError(
-                "09", reason=f"{number.e164} is a {number.line_type.value} line, not a mobile"
-            )
-        return number
-
-    def _operator(
-        self,
-        scenario: Scenario | None,
-        licence: Licence,
-        scope: str,
-        params: Mapping[str, Any],
-        view: ScenarioSet,
-    ) -> str:
-        """The number's operator, after every operator-side check (13, 14, 15, 16, 17, 07)."""
-        name = scenario.operator if scenario else None
-        operator = view.operators.get(name or "")
-        if scenario is None or operator is None:
-            raise DqeError(
-                "13",
-                reason=f"no operator configured (scenario {scenario.id if scenario else 'none'})",
-                operator=name,
-                scope=scope,
-            )
-        if licence.operators is not None and operator.name not in licence.operators:
-            raise DqeError("14", operator=operator.name, scope=scope)
-        if operator.status == "unsupported":
-            raise DqeError("15", operator=operator.name, scope=scope)
-        if operator.status == "unreachable":
-            raise DqeError("16", operator=operator.name, scope=scope)
-        if operator.scopes is not None and not set(split_scope(scope)) <= operator.scopes:
-            raise DqeError("17", operator=operator.name, scope=scope)
-        user_infos = params.get("user_infos")
-        needs_infos = set(split_scope(scope)) & set(USER_INFOS_SCOPES)
-        if (
-            operator.requires_phone
-            and needs_infos
-            and isinstance(user_infos, dict)
-            and not str(user_infos.get("phone", "")).strip()
-        ):
-            raise DqeError(
-                "07",
-                reason=f"{operator.name} requires user_infos.phone",
-                operator=operator.name,
-                scope=scope,
-            )
-        return operator.name
-
     def _open_session(
-        self,
-        params: Mapping[str, Any],
-        token: str,
-        licence: Licence,
-        scope: str,
-        number: str,
-        operator: str,
-        scenario: Scenario,
-        call: Call,
+        self, params: Mapping[str, Any], attempt: Attempt, scope: str, operator: str, call: Call
     ) -> Session:
+        token = _found(attempt.token).value  # the store's copy: a session shares it
+        scenario = _found(attempt.scenario)
+        number = attempt.number
+        assert isinstance(number, phones.PhoneNumber)  # rule number_unparsed otherwise
         now = self.state.clock.now(token)
         outcome = scenario.outcome_for(scope)
         redirect = params.get("redirect_uri")
         session = Session(
             id=self.state.sessions.new_id(),
             token=token,
-            licence=licence.licence,
+            licence=_found(attempt.licence).licence,
             scope=scope,
-            number=number,
+            number=number.e164,
             operator=operator,
             scenario_id=scenario.id,
             outcome=outcome,
@@ -357,19 +248,9 @@ class IdMobile:
     def retrieve(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, Any]:
         """/GET/: pending, then the result or error; a finished session stays finished."""
         call = call or Call()
-        self._validate("GET", raw, call)
-        scope = raw["scope"]
-        licence = self._licence(raw, call)
-        token = self._token(raw, licence, scope, call)
-        session = self.state.sessions.by_token(token)
-        if session is None:
-            raise DqeError(
-                "30", reason="no /IDMOBILE/ request was made with this token", scope=scope
-            )
-        if not same_scope(scope, session.scope):
-            raise DqeError("04", reason=f"the session's scope is {session.scope}", scope=scope)
+        session = _found(self._judge("GET", raw, call).session)
         call.scenario_id = session.scenario_id
-        now = self.state.clock.now(token)
+        now = self.state.clock.now(session.token)
         if session.still_pending(now):
             session.record(now, "poll", "pending")
             return bodies.pending_body(session.scope)
@@ -397,11 +278,7 @@ class IdMobile:
         return self.consents.answer(session_id, decision, otp)
 
 
-def _check_redirect(uri: Any, scope: str) -> None:
-    """A redirect_uri the consent step can always redirect to (urls.check_redirect_uri), else 01."""
-    if not isinstance(uri, str) or not uri:
-        return
-    try:
-        check_redirect_uri(uri)
-    except UrlError as exc:
-        raise DqeError("01", reason=f"redirect_uri {exc}", scope=scope) from exc
+def _found(value: _T | None) -> _T:
+    """A lookup the rules have already required (first_broken answered otherwise)."""
+    assert value is not None, "a rule of errors.json's precedence should have refused this"
+    return value

@@ -188,9 +188,10 @@ def test_the_schema_has_no_regex_format_left() -> None:
 
 # Patterns of at most PATTERN_CAP characters built to be slow to compile: long chains of
 # counted repetitions (RE2's compile time grows with the square of the program), nested
-# repetitions, wide Unicode classes, alternations. Each compiled in under 30 ms on a loaded
-# 2-core machine (refused as too large, or accepted) at MAX_PATTERN_MEMORY = 64 KiB; at
-# RE2's default of 8 MiB, `x{1,1000}` written 27 times took several seconds.
+# repetitions, wide Unicode classes, alternations. At RE2's default of 8 MiB, `x{1,1000}`
+# written 27 times took several seconds. How long each takes at the 64 KiB cap is measured by
+# benchmarks/patterns.py (about 30 ms at worst on this 2-core machine), not by a timed test:
+# here, the deterministic part of the guarantee.
 WORST = {
     "x{1,1000} chained": "x{1,1000}" * 28,
     "x{0,300} chained": "x{0,300}" * 32,
@@ -208,17 +209,20 @@ WORST = {
 
 
 @pytest.mark.parametrize("pattern", WORST.values(), ids=WORST.keys())
-def test_the_worst_patterns_within_the_caps_compile_fast(pattern: str) -> None:
+def test_the_worst_patterns_within_the_caps_are_refused_or_small(pattern: str) -> None:
     assert len(pattern) <= PATTERN_CAP
-    assert min(fresh_compile_seconds(pattern) for _ in range(3)) < 0.1
+    compiled = None
+    with contextlib.suppress(PatternError):  # refused (too large, or unsupported) is fine
+        compiled = NumberPattern.compile(pattern)
+    assert compiled is None or compiled.program_size < MAX_DOCUMENT_PATTERN_INSTRUCTIONS
 
 
-def fresh_compile_seconds(pattern: str) -> float:
-    re2.purge()  # the wrapper memoises compiles: time a fresh one
-    started = time.perf_counter()
-    with contextlib.suppress(PatternError):  # refused (too large) is as good: time matters
-        NumberPattern.compile(pattern)
-    return time.perf_counter() - started
+def test_one_more_counted_repetition_passes_the_program_cap() -> None:
+    """`x{1,300}` nine times fits the 64 KiB program, ten times does not: the cap is where
+    the comments and the README say."""
+    NumberPattern.compile("x{1,300}" * 9)
+    with pytest.raises(PatternError):
+        NumberPattern.compile("x{1,300}" * 10)
 
 
 def test_a_document_of_worst_patterns_is_refused_fast() -> None:

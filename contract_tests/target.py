@@ -19,9 +19,9 @@ from urllib.parse import quote, urlencode
 
 from aiohttp.test_utils import TestServer
 
+from mockserver.contract.checks import Operation, Response, check_all
 from mockserver.http.app import create_app
 from mockserver.settings import Settings
-from mockserver.testing.checks import Operation, Response, check_all
 
 TIMEOUT = 30.0
 

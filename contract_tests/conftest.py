@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.target import MockThread, Target
+from contract_tests.target import Target
 from mockserver.settings import Settings
+from mockserver.testing.server import MockServer
 
 HERE = Path(__file__).resolve().parent
 MOCK_SEED = 20240607
@@ -66,8 +67,9 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     url = config.getoption("--dqe-url")
     mock = None
     if not url:
-        mock = MockThread(Settings(seed=MOCK_SEED, frozen_clock=False, check_responses=True))
-        url = mock.start()
+        settings = Settings(seed=MOCK_SEED, frozen_clock=False, check_responses=True)
+        mock = MockServer(settings).start()
+        url = mock.base_url
     yield Target(
         base_url=url,
         licence=config.getoption("--dqe-licence"),

@@ -93,6 +93,12 @@ class Response:
         return error_id_of(self.body)
 
     @property
+    def status_field(self) -> str | None:
+        """The body's status key (success, pending, error), if it has one."""
+        value = self.body.get("status") if isinstance(self.body, dict) else None
+        return value if isinstance(value, str) else None
+
+    @property
     def has_json_type(self) -> bool:
         """Is the Content-Type application/json (parameters such as charset aside)?"""
         return self.content_type.split(";")[0].strip().lower() == JSON_TYPE

@@ -43,10 +43,7 @@ from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, 
 from mockserver.http.lifecycle import run
 from mockserver.http.middleware import json_routing_errors, last_resort
 from mockserver.http.safe import safe_head
-from mockserver.settings import DEFAULT_BODY_TIMEOUT as BODY_TIMEOUT
-from mockserver.settings import DEFAULT_HEADER_TIMEOUT as HEADER_TIMEOUT
-from mockserver.settings import DEFAULT_KEEPALIVE_TIMEOUT as KEEPALIVE_TIMEOUT
-from mockserver.settings import DEFAULT_MAX_FINDINGS, DEFAULT_SHUTDOWN_TIMEOUT
+from mockserver.settings import DEFAULT_MAX_FINDINGS, ProxySettings
 
 log = logging.getLogger("dqe_mock.proxy")
 PREFIX = "/__proxy"
@@ -57,24 +54,6 @@ REQUEST_HEADERS = (
 )  # fmt: skip
 RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Location", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ProxySettings:
-    """How to run the proxy."""
-
-    upstream: str
-    host: str = "127.0.0.1"
-    port: int = 8081
-    record: Path | None = None
-    report: Path | None = None
-    seed: int | None = None
-    timeout: float = 30.0
-    header_timeout: float = HEADER_TIMEOUT
-    body_timeout: float = BODY_TIMEOUT
-    keepalive_timeout: float = KEEPALIVE_TIMEOUT
-    max_findings: int = DEFAULT_MAX_FINDINGS
-    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -395,6 +395,13 @@ async def test_user_infos_with_non_string_values(dqe: DqeClient) -> None:
     assert reply.error_id == "01"
 
 
+async def test_a_birthdate_that_does_not_exist_is_01(dqe: DqeClient) -> None:
+    token = await dqe.token()
+    infos = json.dumps({**json.loads(user_infos()), "birthdate": "2020-02-30"})
+    reply = await dqe.idmobile(token, ORANGE, "matching_notp", user_infos=infos)
+    assert reply.error_id == "01"
+
+
 async def test_path_without_trailing_slash(dqe: DqeClient) -> None:
     reply = await send(dqe, "GET", f"/ACCESS_TOKEN?{urlencode(TOKEN_PARAMS)}")
     assert_documented(reply)

@@ -1,4 +1,4 @@
-"""dqe-mock serve | validate."""
+"""dqe-mock serve | validate | proxy."""
 
 from __future__ import annotations
 

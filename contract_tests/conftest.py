@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.target import MockThread, Target
+from contract_tests.target import Target
 from mockserver.settings import Settings
+from mockserver.testing.client import DEFAULT_LICENCE, DEFAULT_SECRET
+from mockserver.testing.server import MockServer
 
 HERE = Path(__file__).resolve().parent
 MOCK_SEED = 20240607
@@ -32,13 +34,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--dqe-licence",
-        default=os.environ.get("DQE_LICENCE") or "100001",
-        help="licence code used by the suite (env DQE_LICENCE, default 100001)",
+        default=os.environ.get("DQE_LICENCE") or DEFAULT_LICENCE,
+        help=f"licence code used by the suite (env DQE_LICENCE, default {DEFAULT_LICENCE})",
     )
     group.addoption(
         "--dqe-secret",
-        default=os.environ.get("DQE_CLIENT_SECRET") or "demo-secret",
-        help="client_secret of that licence (env DQE_CLIENT_SECRET, default demo-secret)",
+        default=os.environ.get("DQE_CLIENT_SECRET") or DEFAULT_SECRET,
+        help=f"client_secret of that licence (env DQE_CLIENT_SECRET, default {DEFAULT_SECRET})",
     )
     group.addoption(
         "--dqe-number",
@@ -66,8 +68,9 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     url = config.getoption("--dqe-url")
     mock = None
     if not url:
-        mock = MockThread(Settings(seed=MOCK_SEED, frozen_clock=False, check_responses=True))
-        url = mock.start()
+        settings = Settings(seed=MOCK_SEED, frozen_clock=False, check_responses=True)
+        mock = MockServer(settings).start()
+        url = mock.base_url
     yield Target(
         base_url=url,
         licence=config.getoption("--dqe-licence"),

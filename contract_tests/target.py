@@ -1,15 +1,13 @@
 """The server under test: a synchronous client of any base url, and the in-process mock.
 
 The client is plain urllib, so that hypothesis (sync) drives it without an event loop; the
-in-process mock runs on its own event loop in a background thread. Every answer of the three
+in-process mock is a mockserver.testing.MockServer (its own event loop, in a thread). Every answer of the three
 documented endpoints goes through all the contract checks before a test sees it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -17,11 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from aiohttp.test_utils import TestServer
-
-from mockserver.http.app import create_app
-from mockserver.settings import Settings
-from mockserver.testing.checks import Operation, Response, check_all
+from mockserver.contract.checks import Operation, Response, check_all
 
 TIMEOUT = 30.0
 
@@ -117,25 +111,3 @@ class Target:
     def expire(self, token: str, seconds: float) -> None:
         """Move the mock's clock forward for one token only."""
         self.admin("clock/advance", {"seconds": seconds, "token": token})
-
-
-class MockThread:
-    """The mock on 127.0.0.1 (a free port), served by an event loop in a daemon thread."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.server = TestServer(create_app(settings), host="127.0.0.1")
-
-    def start(self) -> str:
-        """Serve; return the base url."""
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start_server(), self.loop).result(TIMEOUT)
-        return str(self.server.make_url("/"))
-
-    def stop(self) -> None:
-        """Close the server, stop the loop and join the thread."""
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(TIMEOUT)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(TIMEOUT)
-        self.loop.close()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.checks import (
+from mockserver.contract.checks import (
     ALL_CHECKS,
     Check,
     ContractViolation,
@@ -20,6 +20,7 @@ from contract_tests.checks import (
     error_label_matches,
     response_matches_schema,
     status_code_documented,
+    violations,
 )
 
 JSON = "application/json; charset=utf-8"
@@ -85,7 +86,7 @@ BROKEN: list[tuple[Check, Operation, Response, str]] = [
         error_id_allowed,
         NUMVERIFY,
         error("05", "missing or empty parameter (user_infos) for this scope"),
-        "'05'",
+        "error 05 cannot be returned by /IDMOBILE/ for scope numVerify",
     ),
     (error_id_allowed, NUMVERIFY, error("21", "access denied"), "/IDMOBILE/"),
     (
@@ -94,7 +95,7 @@ BROKEN: list[tuple[Check, Operation, Response, str]] = [
         answer({"error": "unauthorized_client"}, status=400),
         "unauthorized_client",
     ),
-    (error_label_matches, NUMVERIFY, error("16", "operator unreachable now"), "labelled"),
+    (error_label_matches, NUMVERIFY, error("16", "operator unreachable now"), "not the label"),
     (error_label_matches, NUMVERIFY, error("77", "no such error"), "no label"),
     (body_fits_scope, NUMVERIFY, answer(SCORES), "outside matching_notp"),
     (
@@ -124,3 +125,42 @@ def test_a_broken_answer_is_named_by_its_rule(
     assert words in violation.message
     assert isinstance(violation, AssertionError)
     assert f"broke {check.__name__}" in str(violation)
+
+
+@pytest.mark.parametrize(("operation", "response"), CONFORMING)
+def test_a_conforming_answer_has_no_violation(operation: Operation, response: Response) -> None:
+    assert violations(operation, response) == []
+
+
+def test_every_violation_of_an_answer_is_listed() -> None:
+    # Error 21 (a /GET/ error) from /IDMOBILE/, with HTTP 400: two rules broken at one place.
+    found = violations(NUMVERIFY, answer(error("21", "access denied").body, status=400))
+    assert [(v.rule, v.pointer) for v in found] == [
+        ("status_code_documented", "/error_id"),
+        ("error_id_allowed", "/error_id"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        answer({"status": "error", "error_id": "05"}, status=502, content_type="text/html"),
+        Response(502, JSON, "<h1>Bad gateway</h1>", None),
+    ],
+    ids=["not-declared-json", "not-json"],
+)
+def test_an_answer_that_is_not_json_is_judged_by_that_alone(response: Response) -> None:
+    found = violations(NUMVERIFY, response)
+    assert len(found) == 1
+    assert found[0].rule in {"content_type_is_json", "response_matches_schema"}
+
+
+def test_a_place_the_schema_flagged_is_not_flagged_again() -> None:
+    # Error 05 labelled as 16: the schema's label pattern for 05 flags /error_type, so the
+    # label check, which judges the same place, adds nothing; the id is flagged on its own.
+    found = violations(NUMVERIFY, error("05", "operator Orange unreachable"))
+    assert [(v.rule, v.pointer) for v in found] == [
+        ("response_matches_schema", ""),
+        ("error_id_allowed", "/error_id"),
+    ]
+    assert [(d.pointer, d.rule) for d in found[0].details] == [("/error_type", "pattern")]

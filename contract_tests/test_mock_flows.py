@@ -16,7 +16,7 @@ from contract_tests.support import (
     scope_enum,
 )
 from contract_tests.target import Raw, Target
-from mockserver.testing.checks import Response
+from mockserver.contract.checks import Response
 
 pytestmark = pytest.mark.mock_only
 RESULT_KEYS = {

@@ -32,7 +32,7 @@ from contract_tests.support import (
     scope_enum,
 )
 from contract_tests.target import Target
-from mockserver.testing.checks import Response
+from mockserver.contract.checks import Response
 from mockserver.testing.strategies import magic_scenarios, number_formats
 
 pytestmark = pytest.mark.mock_only

@@ -1,4 +1,4 @@
-"""dqe-mock serve | validate."""
+"""dqe-mock serve | validate | proxy."""
 
 from __future__ import annotations
 
@@ -7,26 +7,36 @@ import logging
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from mockserver import __version__
 from mockserver.contract.schemas import token_ttl_range
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
-from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
-from mockserver.settings import (
-    DEFAULT_BODY_TIMEOUT,
-    DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_JOURNAL_LIMIT,
-    DEFAULT_KEEPALIVE_TIMEOUT,
-    DEFAULT_MAX_BODY,
-    DEFAULT_MAX_FINDINGS,
-    DEFAULT_MAX_SESSIONS,
-    DEFAULT_MAX_TOKENS,
-    DEFAULT_SHUTDOWN_TIMEOUT,
-    Settings,
-)
+from mockserver.settings import ProxySettings, Settings
+
+Options = type[Settings] | type[ProxySettings]
+# Where `serve` departs from Settings(): a long-running server reloads its scenario files on
+# change, while Settings() (tests, the pytest plugin) starts no watcher.
+SERVE_OVERRIDES: dict[str, Any] = {"watch": True}
+DEFAULT_LOG_LEVEL = "INFO"
+
+
+def default(options: Options, name: str) -> Any:
+    """The default of the field `name` of Settings or ProxySettings (of `serve` for Settings).
+
+    Every option of the CLI takes its default from here: each default is written once, in
+    the dataclass (or the module constant the dataclass reads). KeyError for no such field.
+    """
+    if options is Settings and name in SERVE_OVERRIDES:
+        return SERVE_OVERRIDES[name]
+    for field in fields(options):
+        if field.name == name:
+            return field.default
+    raise KeyError(name)
 
 
 def _positive(text: str) -> int:
@@ -55,19 +65,19 @@ def _public_url(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def _add_timeouts(command: argparse.ArgumentParser) -> None:
+def _add_timeouts(command: argparse.ArgumentParser, options: Options) -> None:
     """The three deadlines of slow clients (README: Reading requests)."""
-    for option, default, what in (
-        ("--header-timeout", DEFAULT_HEADER_TIMEOUT, "from a request's first byte to its "
-         "last header; later: 408, connection closed"),
-        ("--body-timeout", DEFAULT_BODY_TIMEOUT, "from the headers to the end of the body; "
-         "later: 408, connection closed"),
-        ("--keepalive-timeout", DEFAULT_KEEPALIVE_TIMEOUT, "an idle connection is closed "
-         "after this long"),
+    for name, what in (
+        ("header_timeout", "from a request's first byte to its last header; later: 408, "
+         "connection closed"),
+        ("body_timeout", "from the headers to the end of the body; later: 408, connection "
+         "closed"),
+        ("keepalive_timeout", "an idle connection is closed after this long"),
     ):  # fmt: skip
+        seconds = default(options, name)
         command.add_argument(
-            option, type=_seconds, default=default, metavar="SECONDS",
-            help=f"seconds {what} ({default:g})",
+            "--" + name.replace("_", "-"), type=_seconds, default=seconds, metavar="SECONDS",
+            help=f"seconds {what} ({seconds:g})",
         )  # fmt: skip
 
 
@@ -81,14 +91,15 @@ def _grace_seconds(text: str) -> float:
     return value
 
 
-def _add_shutdown_timeout(parser: argparse.ArgumentParser) -> None:
+def _add_shutdown_timeout(parser: argparse.ArgumentParser, options: Options) -> None:
+    seconds = default(options, "shutdown_timeout")
     parser.add_argument(
         "--shutdown-timeout",
         type=_grace_seconds,
-        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        default=seconds,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, time requests in flight get to finish before they are cut "
-        f"(default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+        f"(default {seconds:g})",
     )
 
 
@@ -121,8 +132,8 @@ def _add_log_level(command: argparse.ArgumentParser) -> None:
         "--log-level",
         type=str.upper,
         choices=LOG_LEVELS,
-        default="INFO",
-        help="what to log: INFO logs one line per request (default INFO)",
+        default=DEFAULT_LOG_LEVEL,
+        help=f"what to log: INFO logs one line per request (default {DEFAULT_LOG_LEVEL})",
     )
 
 
@@ -132,53 +143,98 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the mock server")
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    _add_serve_options(serve)
+    _add_log_level(serve)
+
+    validate = commands.add_parser("validate", help="check scenario files and exit")
+    validate.add_argument("paths", nargs="+", type=Path)
+    validate.add_argument(
+        "--no-default-pack",
+        action="store_false",
+        dest="include_default_pack",
+        help="lint the files alone, not layered over the built-in pack",
     )
-    serve.add_argument(
-        "--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)"
+    _max_document_option(validate)
+
+    proxy = commands.add_parser(
+        "proxy", help="forward to a DQE server, check both directions, record scenarios"
     )
+    _add_proxy_options(proxy)
+    _add_log_level(proxy)
+    return parser
+
+
+def _add_listen(command: argparse.ArgumentParser, options: Options) -> None:
+    host, port = default(options, "host"), default(options, "port")
+    command.add_argument("--host", default=host, help=f"address to listen on (default {host})")
+    command.add_argument(
+        "--port", type=_port, default=port, help=f"port (default {port}; 0 picks a free one)"
+    )
+
+
+def _add_serve_options(serve: argparse.ArgumentParser) -> None:
+    """`serve`'s options: each dest is a field of Settings, each default that field's."""
+    _add_listen(serve, Settings)
     serve.add_argument(
         "--scenarios",
+        dest="scenario_paths",
         nargs="*",
         type=Path,
-        default=[],
+        default=default(Settings, "scenario_paths"),
         metavar="PATH",
         help="scenario files or directories, layered over the built-in pack",
     )
     serve.add_argument(
-        "--no-default-pack", action="store_true", help="do not load the built-in pack"
+        "--no-default-pack",
+        action="store_false",
+        dest="include_default_pack",
+        help="do not load the built-in pack",
     )
     serve.add_argument(
         "--public-url",
         type=_public_url,
+        default=default(Settings, "public_url"),
         help="base url of consent links (behind Docker or a proxy): http(s)://host[:port][/path]",
     )
     low, high = token_ttl_range()
+    ttl = default(Settings, "token_ttl")
     serve.add_argument(
         "--token-ttl",
         type=_token_ttl,
-        default=DEFAULT_TOKEN_TTL,
+        default=ttl,
         metavar="SECONDS",
-        help=f"token lifetime in seconds, {low} to {high} (default {DEFAULT_TOKEN_TTL})",
+        help=f"token lifetime in seconds, {low} to {high} (default {ttl})",
     )
     serve.add_argument(
         "--check-responses",
         action="store_true",
         help="validate every response against its schema; log violations loudly",
     )
-    serve.add_argument("--seed", type=int, help="seed of every random value (tokens, ids)")
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=default(Settings, "seed"),
+        help="seed of every random value (tokens, ids)",
+    )
+    max_body = default(Settings, "max_body")
     serve.add_argument(
         "--max-body",
         type=_positive,
-        default=DEFAULT_MAX_BODY,
-        help=f"largest request body in bytes, after decompression ({DEFAULT_MAX_BODY}); "
-        "larger: 413",
+        default=max_body,
+        help=f"largest request body in bytes, after decompression ({max_body}); larger: 413",
     )
-    _add_timeouts(serve)
-    serve.add_argument("--admin-token", help="require `Authorization: Bearer TOKEN` on /__admin/")
+    _add_timeouts(serve, Settings)
     serve.add_argument(
-        "--no-watch", action="store_true", help="do not reload scenario files on change"
+        "--admin-token",
+        default=default(Settings, "admin_token"),
+        help="require `Authorization: Bearer TOKEN` on /__admin/",
+    )
+    serve.add_argument(
+        "--no-watch",
+        action="store_false",
+        dest="watch",
+        default=default(Settings, "watch"),
+        help="do not reload scenario files on change",
     )
     serve.add_argument(
         "--watch-poll",
@@ -187,103 +243,91 @@ def _parser() -> argparse.ArgumentParser:
         "(Docker bind mounts on macOS/Windows, network file systems)",
     )
     _max_document_option(serve)
-    serve.add_argument(
-        "--journal-limit",
-        type=_positive,
-        default=DEFAULT_JOURNAL_LIMIT,
-        help=f"journal entries kept (default {DEFAULT_JOURNAL_LIMIT})",
-    )
-    serve.add_argument(
-        "--max-sessions",
-        type=_positive,
-        default=DEFAULT_MAX_SESSIONS,
-        help="sessions kept; past it the oldest finished one, else the oldest, is forgotten "
-        f"(default {DEFAULT_MAX_SESSIONS})",
-    )
-    serve.add_argument(
-        "--max-tokens",
-        type=_positive,
-        default=DEFAULT_MAX_TOKENS,
-        help="tokens kept; past it the oldest expired one, else the oldest, is forgotten "
-        f"with its session (default {DEFAULT_MAX_TOKENS})",
-    )
-    _add_shutdown_timeout(serve)
+    _add_bounds(serve)
+    _add_shutdown_timeout(serve, Settings)
     serve.add_argument(
         "--strict",
         action="store_true",
         help="record what is accepted leniently (Licence spelling, JSON bodies, "
         "undocumented parameters) as client conformance violations in the journal",
     )
-    _add_log_level(serve)
 
-    validate = commands.add_parser("validate", help="check scenario files and exit")
-    validate.add_argument("paths", nargs="+", type=Path)
-    validate.add_argument(
-        "--no-default-pack",
-        action="store_true",
-        help="lint the files alone, not layered over the built-in pack",
-    )
-    _max_document_option(validate)
 
-    proxy = commands.add_parser(
-        "proxy", help="forward to a DQE server, check both directions, record scenarios"
-    )
+def _add_bounds(serve: argparse.ArgumentParser) -> None:
+    """How much state `serve` keeps: journal entries, sessions, tokens."""
+    for name, what in (
+        ("journal_limit", "journal entries kept"),
+        ("max_sessions", "sessions kept; past it the oldest finished one, else the oldest, "
+         "is forgotten"),
+        ("max_tokens", "tokens kept; past it the oldest expired one, else the oldest, is "
+         "forgotten with its session"),
+    ):  # fmt: skip
+        limit = default(Settings, name)
+        serve.add_argument(
+            "--" + name.replace("_", "-"), type=_positive, default=limit,
+            help=f"{what} (default {limit})",
+        )  # fmt: skip
+
+
+def _add_proxy_options(proxy: argparse.ArgumentParser) -> None:
+    """`proxy`'s options: each dest is a field of ProxySettings, each default that field's."""
     proxy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
-    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    _add_listen(proxy, ProxySettings)
     proxy.add_argument(
-        "--port", type=_port, default=8081, help="port (default 8081; 0: a free one)"
+        "--record",
+        type=Path,
+        default=default(ProxySettings, "record"),
+        metavar="FILE",
+        help="write a scenario file at exit",
     )
-    proxy.add_argument("--record", type=Path, metavar="FILE", help="write a scenario file at exit")
-    proxy.add_argument("--report", type=Path, metavar="FILE", help="write the report at exit")
-    proxy.add_argument("--seed", type=int, help="key of the pseudonyms (keep it secret)")
-    _add_timeouts(proxy)
+    proxy.add_argument(
+        "--report",
+        type=Path,
+        default=default(ProxySettings, "report"),
+        metavar="FILE",
+        help="write the report at exit",
+    )
+    proxy.add_argument(
+        "--seed",
+        type=int,
+        default=default(ProxySettings, "seed"),
+        help="key of the pseudonyms (keep it secret)",
+    )
+    _add_timeouts(proxy, ProxySettings)
+    findings = default(ProxySettings, "max_findings")
     proxy.add_argument(
         "--max-findings",
         type=_positive,
-        default=DEFAULT_MAX_FINDINGS,
+        default=findings,
         help="violations kept in the report, each way; older ones are counted, not kept "
-        f"(default {DEFAULT_MAX_FINDINGS})",
+        f"(default {findings})",
     )
-    _add_shutdown_timeout(proxy)
-    _add_log_level(proxy)
-    return parser
+    _add_shutdown_timeout(proxy, ProxySettings)
 
 
 def _max_document_option(parser: argparse.ArgumentParser) -> None:
+    limit = default(Settings, "max_document_bytes")
     parser.add_argument(
         "--max-scenario-bytes",
+        dest="max_document_bytes",
         type=_positive,
-        default=MAX_DOCUMENT_BYTES,
+        default=limit,
         metavar="N",
         help=f"largest scenario document (file or admin API body), also with YAML aliases "
-        f"expanded (default {MAX_DOCUMENT_BYTES})",
+        f"expanded (default {limit})",
     )
+
+
+def _fields_of(options: Options, args: argparse.Namespace) -> dict[str, Any]:
+    """The parsed options that are fields of `options` (dest and field share their name)."""
+    values = vars(args)
+    return {f.name: values[f.name] for f in fields(options) if f.name in values}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings(
-        host=args.host,
-        port=args.port,
-        scenario_paths=tuple(args.scenarios),
-        include_default_pack=not args.no_default_pack,
-        public_url=args.public_url,
-        token_ttl=args.token_ttl,
-        check_responses=args.check_responses,
-        seed=args.seed,
-        max_body=args.max_body,
-        header_timeout=args.header_timeout,
-        body_timeout=args.body_timeout,
-        keepalive_timeout=args.keepalive_timeout,
-        admin_token=args.admin_token,
-        watch=not args.no_watch,
-        watch_poll=args.watch_poll,
-        max_document_bytes=args.max_scenario_bytes,
-        journal_limit=args.journal_limit,
-        max_sessions=args.max_sessions,
-        max_tokens=args.max_tokens,
-        shutdown_timeout=args.shutdown_timeout,
-        strict=args.strict,
-    )
+    values = _fields_of(Settings, args)
+    values["scenario_paths"] = tuple(values["scenario_paths"])
+    return Settings(**values)
 
 
 def serve(settings: Settings) -> int:
@@ -344,27 +388,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return serve(_settings(args))
     if args.command == "proxy":
-        from mockserver.http.proxy import ProxySettings, run_proxy
+        from mockserver.http.proxy import run_proxy
 
         logging.basicConfig(
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
-        return run_proxy(
-            ProxySettings(
-                args.upstream,
-                args.host,
-                args.port,
-                args.record,
-                args.report,
-                args.seed,
-                header_timeout=args.header_timeout,
-                body_timeout=args.body_timeout,
-                keepalive_timeout=args.keepalive_timeout,
-                max_findings=args.max_findings,
-                shutdown_timeout=args.shutdown_timeout,
-            )
-        )
-    return validate(args.paths, not args.no_default_pack, args.max_scenario_bytes)
+        return run_proxy(ProxySettings(**_fields_of(ProxySettings, args)))
+    return validate(args.paths, args.include_default_pack, args.max_document_bytes)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 __all__ = [
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_HOST",
     "DEFAULT_JOURNAL_LIMIT",
     "DEFAULT_KEEPALIVE_TIMEOUT",
     "DEFAULT_MAX_BODY",
@@ -22,9 +23,13 @@ __all__ = [
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_SHUTDOWN_TIMEOUT",
     "MAX_DOCUMENT_BYTES",
+    "ProxySettings",
     "Settings",
 ]
 
+# Each default is defined once: here, or as a constant of the module that uses it; the CLI
+# reads them from the dataclasses below (tests/test_cli_defaults.py holds it to that).
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_BODY = 64 * 1024
 # Slow or silent clients (README "Reading requests" says why these values).
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds from a request's first byte to the end of its headers
@@ -40,7 +45,7 @@ DEFAULT_MAX_FINDINGS = 1000
 class Settings:
     """How to run the mock."""
 
-    host: str = "127.0.0.1"
+    host: str = DEFAULT_HOST
     port: int = 8080
     scenario_paths: tuple[Path, ...] = ()
     include_default_pack: bool = True
@@ -65,3 +70,21 @@ class Settings:
     # The largest scenario document (file or admin API body), also with aliases expanded.
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     strict: bool = False
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """How to run `dqe-mock proxy` in front of `upstream` (timeout: seconds per upstream call)."""
+
+    upstream: str
+    host: str = DEFAULT_HOST
+    port: int = 8081
+    record: Path | None = None
+    report: Path | None = None
+    seed: int | None = None
+    timeout: float = 30.0
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    max_findings: int = DEFAULT_MAX_FINDINGS
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT

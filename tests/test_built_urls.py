@@ -53,6 +53,12 @@ REFUSED = [
     "https://partner.example:0/cb",
     "https://user@partner.example/cb",
     "//partner.example/cb",
+    # From the first review, where some answered 500: no host, a broken IPv6 literal, a port
+    # past 65535.
+    "http://[::1",
+    "http://a:99999/",
+    "https://:80/x",
+    "http://",
 ]
 
 
@@ -135,6 +141,7 @@ def test_a_redirect_uri_that_cannot_come_back_is_01_at_initiation(
         ("user@example.test", None),
         ("example.test/path", None),
         ("example.test:99999", None),
+        ("a:99999", None),
         ("example.test:0", None),
         ('exa"mple.test', None),
         ("", None),

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from mockserver.contract.errors import error_id_of
 from mockserver.http.proxy import ProxySettings, create_proxy_app
 from mockserver.testing.client import DqeClient
 from tests.test_reading_bodies import DQE_DECODE_ERROR, FORM, TOKEN_FORM, consent_url, journal
@@ -46,7 +47,7 @@ async def test_a_codec_that_is_no_charset_is_the_decode_error(
 ) -> None:
     url = str(dqe.base_url.with_path(f"/{endpoint}/"))
     status, answer = await post(dqe.session, url, TOKEN_FORM.encode(), f"{FORM}; charset={charset}")
-    assert (status, answer.get("error_id", answer.get("error"))) == DQE_DECODE_ERROR[endpoint]
+    assert (status, error_id_of(answer)) == DQE_DECODE_ERROR[endpoint]
     assert (await journal(dqe))[-1]["status"] == status
 
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import FormData
 from yarl import URL
 
-from mockserver.contract.errors import catalogue
+from mockserver.contract.errors import catalogue, error_id_of
 from mockserver.contract.schemas import Violation, contract
 from mockserver.domain.service import MockState
 from mockserver.testing.client import DqeClient, user_infos
@@ -42,10 +42,7 @@ class RawReply:
 
     @property
     def error_id(self) -> str | None:
-        if isinstance(self.body, dict):
-            value = self.body.get("error_id", self.body.get("error"))
-            return str(value) if value is not None else None
-        return None
+        return error_id_of(self.body)
 
 
 def response_schema(endpoint: str, status: int) -> str:
@@ -395,6 +392,13 @@ async def test_user_infos_with_non_string_values(dqe: DqeClient) -> None:
     params["user_infos"] = json.dumps(data)
     reply = await dqe.call("IDMOBILE", params)
     assert reply.violations == []
+    assert reply.error_id == "01"
+
+
+async def test_a_birthdate_that_does_not_exist_is_01(dqe: DqeClient) -> None:
+    token = await dqe.token()
+    infos = json.dumps({**json.loads(user_infos()), "birthdate": "2020-02-30"})
+    reply = await dqe.idmobile(token, ORANGE, "matching_notp", user_infos=infos)
     assert reply.error_id == "01"
 
 

@@ -225,10 +225,10 @@ async def test_an_upstream_that_breaks_the_contract_is_caught(http: ClientSessio
     assert found == {
         ("ACCESS_TOKEN", "/expires_in", "type"),
         ("IDMOBILE", "/error_type", "pattern"),
-        ("IDMOBILE", "/error_id", "http-status"),
-        ("GET", "/error_type", "error-label"),
-        ("GET", "/error_id", "error-allowed"),
-        ("GET", "", "content-type"),
+        ("IDMOBILE", "/error_id", "status_code_documented"),
+        ("GET", "/error_type", "error_label_matches"),
+        ("GET", "/error_id", "error_id_allowed"),
+        ("GET", "", "content_type_is_json"),
     }
     messages = " ".join(v["message"] for v in report["response_violations"])
     assert "error 12 cannot be returned by /GET/ for scope formfilling" in messages
@@ -522,7 +522,7 @@ async def test_every_number_of_the_default_pack_replays_alike(
     # Known mock bug: the default pack's error-05 and error-07 numbers answer those errors in
     # numVerify and formfilling too, where the catalogue allows neither.
     assert all(
-        v["rule"] == "error-allowed" and v["message"].startswith(("error 05", "error 07"))
+        v["rule"] == "error_id_allowed" and v["message"].startswith(("error 05", "error 07"))
         for v in report["response_violations"]
     )
     assert {"error 12", "error 21", "error 18", "error 99"} <= {s for f in original for s in f}

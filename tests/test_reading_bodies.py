@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
 from yarl import URL
 
+from mockserver.contract.errors import error_id_of
 from mockserver.http.app import create_app
 from mockserver.http.proxy import ProxySettings, create_proxy_app
 from mockserver.settings import Settings
@@ -83,7 +84,7 @@ async def test_unreadable_body_is_the_decode_error_and_journaled(
     status, answer = await post(dqe.session, str(dqe.base_url.with_path(f"/{endpoint}/")), body, headers)  # fmt: skip
     expected_status, expected_id = DQE_DECODE_ERROR[endpoint]
     assert status == expected_status
-    assert answer.get("error_id", answer.get("error")) == expected_id
+    assert error_id_of(answer) == expected_id
     [entry] = await journal(dqe)
     assert (entry["endpoint"], entry["status"], entry["error_id"]) == (
         endpoint,
@@ -201,7 +202,7 @@ async def test_bad_chunking_after_the_headers_is_the_decode_error(port: int, end
     expected_status, expected_id = DQE_DECODE_ERROR[endpoint]
     assert status_of(answer) == expected_status, answer
     body = json.loads(body_of(answer))
-    assert body.get("error_id", body.get("error")) == expected_id
+    assert error_id_of(body) == expected_id
     assert answer.count(b"HTTP/1.1") == 1  # the parse error is not answered a second time
 
 
@@ -305,7 +306,7 @@ async def test_invalid_utf8_escapes_are_the_decode_error(
             status, answer = response.status, await response.json()
     else:
         status, answer = await post(dqe.session, str(url), params.encode(), {"Content-Type": FORM})
-    assert (status, answer.get("error_id", answer.get("error"))) == DQE_DECODE_ERROR[endpoint]
+    assert (status, error_id_of(answer)) == DQE_DECODE_ERROR[endpoint]
     assert (await journal(dqe))[-1]["status"] == status
 
 

@@ -255,3 +255,19 @@ def test_a_merge_key_then_the_same_key_explicitly_is_an_override() -> None:
     )
     loaded = load_text(text, "s.yaml")
     assert dict(loaded.scenarios[1].subscriber) == {"given_name": "Bob", "family_name": "Lee"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # RE2, the judge of patterns, reads a count it cannot parse (a{99999999999}) as text;
+        # a count over its maximum of 1000 is what it refuses.
+        "version: 1\nscenarios:\n  - {id: big, match: {pattern: 'a{1001}'}, operator: Orange}\n",
+        "version: 1\ndescription: &a [*a]\n",
+        "version: 1\ndescription: " + "[" * 3000 + "]" * 3000 + "\n",
+    ],
+)
+def test_pathological_scenario_documents_are_file_errors(document: str) -> None:
+    with pytest.raises(ScenarioFileError) as failure:
+        load_text(document, "odd.yaml")
+    assert str(failure.value).startswith("odd.yaml:")

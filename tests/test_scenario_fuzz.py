@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.cli import main
+from mockserver.contract.errors import error_id_of
 from mockserver.settings import Settings
 from mockserver.testing.server import MockServer
 from mockserver.testing.strategies import scenario_documents
@@ -179,8 +180,7 @@ def kept_error(mock: MockServer) -> str | None:
     }
     status, raw = request(mock, "GET", f"/IDMOBILE/?{urllib.parse.urlencode(form)}")
     assert status == 200, raw
-    error_id = json.loads(raw).get("error_id")
-    return str(error_id) if error_id is not None else None
+    return error_id_of(json.loads(raw))
 
 
 def restore(mock: MockServer) -> None:

@@ -136,3 +136,16 @@ def test_a_clean_user_file_passes_over_the_pack(
     assert captured.err == ""
     assert status == 0
     assert f"{path}: ok" in captured.out
+
+
+def test_validate_layers_the_files_as_serve_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ops.yaml").write_text("version: 1\noperators:\n  - name: Acme Mobile\n")
+    (tmp_path / "uses.yaml").write_text(
+        "version: 1\nscenarios:\n  - {id: acme, match: {numbers: ['+33639987501']}, operator: Acme Mobile}\n"
+    )
+    assert main(["validate", str(tmp_path / "ops.yaml"), str(tmp_path / "uses.yaml")]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["validate", str(tmp_path / "uses.yaml")]) == 1
+    assert "'Acme Mobile' of 'acme' is not in any operators list" in capsys.readouterr().err

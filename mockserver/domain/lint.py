@@ -9,8 +9,6 @@ from typing import Any
 from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.sessions import CONSENT_ERRORS
 
-CONSENT_SCOPES = ("numVerify", "formfilling", "matching")
-
 
 @dataclass(frozen=True)
 class Finding:

@@ -13,7 +13,7 @@ DEFAULT_REGION = "FR"
 # ARCEP reserves +33 6 39 98 xx xx for fiction: never assigned to a subscriber. libphonenumber
 # calls these numbers invalid; dqe-mock treats them as mobiles, so the magic numbers of the
 # scenario packs can never reach a real person.
-FICTION_MOBILE = re.compile(r"^\+336399800\d{2}$|^\+3363998\d{4}$")
+FICTION_MOBILE = re.compile(r"^\+3363998\d{4}$")
 _ALLOWED_CHARS = re.compile(r"^[+0-9 ().\-/]+$")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.contract.errors import catalogue, split_scope
+from mockserver.contract.errors import catalogue, error_id_of, split_scope
 from mockserver.domain import phones
 from mockserver.domain.pseudonymise import RECORDED_CAPACITY, Pseudonymiser, personal_values
 from mockserver.domain.rules import licence_of
@@ -167,7 +167,7 @@ class Recorder:
         flows.append(flow)
         if len(flows) > MAX_FLOWS_PER_NUMBER:
             del flows[0]
-        error = error_id(body)
+        error = error_id_of(body)
         if error is not None:
             flow.explained = error == exchange.request_error
             flow.initiate_error = error
@@ -187,7 +187,7 @@ class Recorder:
         flow = self._by_token.get(str(exchange.params.get("token", "")))
         if flow is None:
             return
-        error = error_id(body)
+        error = error_id_of(body)
         if error is not None:
             if error != exchange.request_error:
                 flow.result_error = error
@@ -258,12 +258,6 @@ class Recorder:
         elif outcomes:
             scenario["scopes"] = parts
         return scenario
-
-
-def error_id(body: Mapping[str, Any]) -> str | None:
-    """The business error id of an error body, if it is one."""
-    value = body.get("error_id")
-    return value if body.get("status") == "error" and isinstance(value, str) else None
 
 
 def pin_scores(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,6 @@ class ScenarioRegistry:
     """Files' scenarios (base) plus runtime layers, one per namespace, over them."""
 
     def __init__(self, base: ScenarioSet, loader: Callable[[], ScenarioSet] | None = None) -> None:
-        self._initial = base
         self.base = base
         self._loader = loader
         self._runtime: dict[str, ScenarioSet] = {}

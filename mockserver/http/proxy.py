@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
@@ -32,11 +31,11 @@ from yarl import URL
 
 from mockserver import __version__
 from mockserver.contract.bounds import MAX_NAME, MAX_VIOLATIONS, cut
+from mockserver.contract.checks import Operation, Response, violations
 from mockserver.contract.conformance import strict_notes
-from mockserver.contract.errors import catalogue
-from mockserver.contract.schemas import contract, response_schema
+from mockserver.contract.schemas import contract
 from mockserver.domain.loading import ScenarioFileError, load_text
-from mockserver.domain.recorder import Exchange, Recorder, error_id
+from mockserver.domain.recorder import Exchange, Recorder
 from mockserver.domain.service import parse_params
 from mockserver.http.body import READ_LIMITS, BodyError, ReadLimits, read_body
 from mockserver.http.connection import handler_args
@@ -44,10 +43,7 @@ from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, 
 from mockserver.http.lifecycle import run
 from mockserver.http.middleware import json_routing_errors, last_resort
 from mockserver.http.safe import safe_head
-from mockserver.settings import DEFAULT_BODY_TIMEOUT as BODY_TIMEOUT
-from mockserver.settings import DEFAULT_HEADER_TIMEOUT as HEADER_TIMEOUT
-from mockserver.settings import DEFAULT_KEEPALIVE_TIMEOUT as KEEPALIVE_TIMEOUT
-from mockserver.settings import DEFAULT_MAX_FINDINGS, DEFAULT_SHUTDOWN_TIMEOUT
+from mockserver.settings import DEFAULT_MAX_FINDINGS, ProxySettings
 
 log = logging.getLogger("dqe_mock.proxy")
 PREFIX = "/__proxy"
@@ -58,24 +54,6 @@ REQUEST_HEADERS = (
 )  # fmt: skip
 RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Location", "Retry-After", "WWW-Authenticate")
 MAX_BODY = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ProxySettings:
-    """How to run the proxy."""
-
-    upstream: str
-    host: str = "127.0.0.1"
-    port: int = 8081
-    record: Path | None = None
-    report: Path | None = None
-    seed: int | None = None
-    timeout: float = 30.0
-    header_timeout: float = HEADER_TIMEOUT
-    body_timeout: float = BODY_TIMEOUT
-    keepalive_timeout: float = KEEPALIVE_TIMEOUT
-    max_findings: int = DEFAULT_MAX_FINDINGS
-    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -167,41 +145,6 @@ def check_request(
     return findings, violations.error_id
 
 
-def check_response(endpoint: str, status: int, body: Any, scope: str | None) -> list[Finding]:
-    """Schema violations of an answer, and catalogue rules: endpoint, scope, label, status."""
-    found = [
-        Finding(endpoint, v.pointer, v.rule, v.explain())
-        for v in contract().validate_response(response_schema(endpoint, status), body)
-    ]
-    if not isinstance(body, dict):
-        return found
-    if endpoint == "ACCESS_TOKEN":
-        key, error = "error", body.get("error")
-    else:
-        key, error = "error_id", error_id(body)
-    if not isinstance(error, str) or error not in catalogue():
-        return found
-    entry = catalogue().get(error)
-    if entry.http_status != status:
-        message = f"error {error} came with HTTP {status}; the catalogue says {entry.http_status}"
-        found.append(Finding(endpoint, f"/{key}", "http-status", message))
-    if endpoint == "ACCESS_TOKEN":
-        return found
-    where = f"/{endpoint}/" + (f" for scope {scope}" if scope else "")
-    if not entry.allowed(endpoint, scope):
-        message = f"error {error} cannot be returned by {where}"
-        found.append(Finding(endpoint, "/error_id", "error-allowed", message))
-    label = body.get("error_type")
-    labels = entry.labels_in_scope(scope)
-    flagged = any(f.pointer == "/error_type" for f in found)  # the schema said so already
-    known = re.fullmatch(entry.label_regex(labels), label) if isinstance(label, str) else True
-    if not (flagged or known):
-        expected = " or ".join(repr(t) for t in labels)
-        message = f"{label!r} is not the label of error {error} on {where} (expected {expected})"
-        found.append(Finding(endpoint, "/error_type", "error-label", message))
-    return found
-
-
 @dataclass
 class _Incoming:
     """A request read once: its decoded parameters, and what to send upstream."""
@@ -288,17 +231,18 @@ async def _send(request: web.Request, incoming: _Incoming) -> _Answer | web.Resp
 
 
 def check_answer(
-    endpoint: str, status: int, content_type: str, payload: bytes, scope: str | None
+    operation: Operation, status: int, content_type: str, payload: bytes
 ) -> tuple[Any, list[Finding]]:
-    """The answer's JSON body (None when it has none) and its violations."""
-    if content_type != "application/json":
-        message = f"HTTP {status} {content_type or 'without a type'}, not application/json"
-        return None, [Finding(endpoint, "", "content-type", message)]
-    try:
-        body = json.loads(payload)
-    except (ValueError, RecursionError) as exc:
-        return None, [Finding(endpoint, "", "json", f"the body is not JSON: {exc}")]
-    return body, check_response(endpoint, status, body, scope)
+    """The answer's JSON body (None when it has none) and its violations (contract.checks)."""
+    response = Response.from_text(status, content_type, payload)
+    findings: list[Finding] = []
+    endpoint = operation.endpoint
+    for found in violations(operation, response):
+        # The schema's own violations, each at its place; the other checks, one each.
+        findings.extend(Finding(endpoint, d.pointer, d.rule, d.explain()) for d in found.details)
+        if not found.details:
+            findings.append(Finding(endpoint, found.pointer, found.rule, found.message))
+    return (response.body if response.has_json_type else None), findings
 
 
 async def forward(request: web.Request) -> web.Response:
@@ -320,10 +264,8 @@ async def forward(request: web.Request) -> web.Response:
     if isinstance(answer, web.Response):
         return answer
     try:
-        scope = incoming.params.get("scope") or None
-        body, findings = check_answer(
-            endpoint, answer.status, answer.content_type, answer.payload, scope
-        )
+        operation = Operation(endpoint, request.method, incoming.params)
+        body, findings = check_answer(operation, answer.status, answer.content_type, answer.payload)
         report.add("response", findings, where)
         exchange = Exchange(
             endpoint, parse_params(incoming.params), answer.status, body, incoming.request_error

@@ -1,4 +1,7 @@
-"""A dqe-mock running in a background thread, driven through its /__admin/ API."""
+"""A dqe-mock running in a background thread, driven through its /__admin/ API.
+
+BackgroundLoop is the one way the tests and the kit run aiohttp apps in a thread.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from aiohttp import web
@@ -21,60 +25,95 @@ from mockserver.settings import Settings
 
 ADMIN = ADMIN_PREFIX
 TIMEOUT = 10.0
+T = TypeVar("T")
 
 
 class AdminError(RuntimeError):
     """The mock's admin API refused a call (the message carries its explanation)."""
 
 
+class BackgroundLoop:
+    """An asyncio loop in a daemon thread, serving aiohttp apps on free ports of a host.
+
+    For synchronous code (tests, Hypothesis, Playwright) that needs real servers: `run` and
+    `call` execute on the loop (the apps' state is not thread-safe), `close` stops every
+    server, then the loop. Waits are bounded by TIMEOUT seconds (TimeoutError past it).
+    """
+
+    def __init__(self, name: str = "dqe-mock") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._runners: list[web.BaseRunner] = []
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(TIMEOUT)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call a plain function on the loop's thread and wait for its result."""
+
+        async def on_loop() -> T:
+            return fn(*args)
+
+        return self.run(on_loop())
+
+    def serve(self, app: web.Application | web.BaseRunner, host: str = "127.0.0.1") -> str:
+        """Serve `app` (or a runner not yet set up) on a free port of `host`: its base url."""
+
+        async def start() -> int:
+            runner = app if isinstance(app, web.BaseRunner) else web.AppRunner(app)
+            await runner.setup()
+            self._runners.append(runner)
+            await web.TCPSite(runner, host, 0).start()
+            return int(runner.addresses[0][1])
+
+        port = self.run(start())
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    def close(self) -> None:
+        """Stop every server, then the loop and its thread."""
+        for runner in reversed(self._runners):
+            self.run(runner.cleanup())
+        self._runners.clear()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(TIMEOUT)
+        self.loop.close()
+
+
 class MockServer:
     """Start once, reset often: the server behind the `dqe_mock` pytest fixture.
 
-    It listens on 127.0.0.1 on a free port; every control call goes through the same
-    /__admin/ endpoints a CI script would use.
+    It listens on 127.0.0.1 on a free port, in a BackgroundLoop; every control call goes
+    through the same /__admin/ endpoints a CI script would use.
     """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = replace(settings or Settings(), port=0)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        self._background: BackgroundLoop | None = None
         self.app: web.Application | None = None
         self.base_url = ""
 
     def start(self) -> MockServer:
         """Run the server; return once it accepts connections."""
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="dqe-mock", daemon=True)
-        self._thread.start()
-        port = asyncio.run_coroutine_threadsafe(self._serve(), loop).result(TIMEOUT)
-        self.base_url = f"http://{self.settings.host}:{port}"
-        return self
+        background = BackgroundLoop()
+        self._background = background
 
-    async def _serve(self) -> int:
-        self.app = create_app(self.settings)
-        self._runner = GuardedRunner(
-            self.app, header_timeout=self.settings.header_timeout, handle_signals=False
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, 0)
-        await site.start()
-        address = self._runner.addresses[0]
-        return int(address[1])
+        async def runner() -> web.AppRunner:
+            # Built on the loop that serves it.
+            self.app = create_app(self.settings)
+            return GuardedRunner(
+                self.app, header_timeout=self.settings.header_timeout, handle_signals=False
+            )
+
+        self.base_url = background.serve(background.run(runner()), self.settings.host)
+        return self
 
     def stop(self) -> None:
         """Stop the server and its thread."""
-        loop, runner = self._loop, self._runner
-        if loop is None:
-            return
-        if runner is not None:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(TIMEOUT)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(TIMEOUT)
-        loop.close()
-        self._loop = None
+        if self._background is not None:
+            self._background.close()
+            self._background = None
 
     def __enter__(self) -> MockServer:
         return self.start()

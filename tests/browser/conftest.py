@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.live import LiveLoop, LiveMock, Partner, SyncDqe
+from mockserver.testing.server import BackgroundLoop
+from tests.browser.live import LiveMock, Partner, SyncDqe
 from tests.browser.pw import CHROMIUM_ARGS, chromium_path, sync_playwright
 
 if TYPE_CHECKING:
@@ -18,21 +19,21 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def live() -> Iterator[LiveLoop]:
+def live() -> Iterator[BackgroundLoop]:
     """The background loop the servers run on."""
-    loop = LiveLoop()
+    loop = BackgroundLoop()
     yield loop
     loop.close()
 
 
 @pytest.fixture(scope="session")
-def mock(live: LiveLoop) -> LiveMock:
+def mock(live: BackgroundLoop) -> LiveMock:
     """The mock, served on 127.0.0.1 (frozen clock)."""
     return LiveMock(live)
 
 
 @pytest.fixture(scope="session")
-def partner(live: LiveLoop) -> Partner:
+def partner(live: BackgroundLoop) -> Partner:
     """The partner's site the consent step redirects to."""
     return Partner(live)
 

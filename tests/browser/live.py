@@ -6,14 +6,11 @@ own in a daemon thread, and anything that touches the mock's state runs on that 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Coroutine
 from html import escape
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -23,61 +20,18 @@ from mockserver.http.app import create_app
 from mockserver.http.keys import STATE
 from mockserver.settings import Settings
 from mockserver.testing.client import user_infos
+from mockserver.testing.server import BackgroundLoop
 
-T = TypeVar("T")
 TIMEOUT = 10.0
 LICENCE = "100001"
 SECRET = "demo-secret"
 PARTNER_NAME = "ACME"
 
 
-class LiveLoop:
-    """An asyncio loop in a daemon thread, serving aiohttp apps on 127.0.0.1 free ports."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._runners: list[web.AppRunner] = []
-        self._thread = threading.Thread(target=self.loop.run_forever, name="live", daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine on the loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(TIMEOUT)
-
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Call a plain function on the loop's thread (the servers' state is not thread-safe)."""
-
-        async def on_loop() -> T:
-            return fn(*args)
-
-        return self.run(on_loop())
-
-    def serve(self, app: web.Application) -> str:
-        """Start `app` on a free port; its base url."""
-
-        async def start() -> str:
-            runner = web.AppRunner(app)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            self._runners.append(runner)
-            host, port = runner.addresses[0][:2]
-            return f"http://{host}:{port}"
-
-        return self.run(start())
-
-    def close(self) -> None:
-        """Stop every server, then the loop."""
-        for runner in reversed(self._runners):
-            self.run(runner.cleanup())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(TIMEOUT)
-        self.loop.close()
-
-
 class LiveMock:
     """The mock, served for real, with a frozen clock the tests advance."""
 
-    def __init__(self, live: LiveLoop) -> None:
+    def __init__(self, live: BackgroundLoop) -> None:
         self.live = live
         app = create_app(Settings(seed=11, frozen_clock=True, check_responses=True))
         self.state: MockState = app[STATE]
@@ -95,7 +49,7 @@ class LiveMock:
 class Partner:
     """The partner's site: /cb shows the token and status the operator's redirect brought."""
 
-    def __init__(self, live: LiveLoop) -> None:
+    def __init__(self, live: BackgroundLoop) -> None:
         self.visits: list[dict[str, str]] = []
         app = web.Application()
         app.add_routes([web.get("/cb", self._callback)])

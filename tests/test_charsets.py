@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from mockserver.contract.errors import error_id_of
 from mockserver.http.proxy import ProxySettings, create_proxy_app
 from mockserver.testing.client import DqeClient
+from tests.table import Rows
 from tests.test_reading_bodies import DQE_DECODE_ERROR, FORM, TOKEN_FORM, consent_url, journal
 
 # Python codecs that are not character sets for form data (the review's list and kin).
@@ -40,15 +41,18 @@ def multipart(charset: str) -> tuple[bytes, str]:
     return body.encode(), "multipart/form-data; boundary=b"
 
 
-@pytest.mark.parametrize("charset", NOT_CHARSETS)
-@pytest.mark.parametrize("endpoint", sorted(DQE_DECODE_ERROR))
-async def test_a_codec_that_is_no_charset_is_the_decode_error(
-    dqe: DqeClient, endpoint: str, charset: str
-) -> None:
-    url = str(dqe.base_url.with_path(f"/{endpoint}/"))
-    status, answer = await post(dqe.session, url, TOKEN_FORM.encode(), f"{FORM}; charset={charset}")
-    assert (status, error_id_of(answer)) == DQE_DECODE_ERROR[endpoint]
-    assert (await journal(dqe))[-1]["status"] == status
+async def test_a_codec_that_is_no_charset_is_the_decode_error(dqe: DqeClient) -> None:
+    """Each codec of NOT_CHARSETS on each endpoint: the decode error, journaled with its status."""
+    rows = Rows()
+    for endpoint, expected in sorted(DQE_DECODE_ERROR.items()):
+        url = str(dqe.base_url.with_path(f"/{endpoint}/"))
+        for charset in NOT_CHARSETS:
+            with rows.row(endpoint, charset):
+                ctype = f"{FORM}; charset={charset}"
+                status, answer = await post(dqe.session, url, TOKEN_FORM.encode(), ctype)
+                assert (status, error_id_of(answer)) == expected
+                assert (await journal(dqe))[-1]["status"] == status
+    rows.check(len(DQE_DECODE_ERROR) * len(NOT_CHARSETS))
 
 
 @pytest.mark.parametrize("charset", ["punycode", "unicode_escape", "bogus"])

@@ -27,6 +27,7 @@ from mockserver.http.keys import STATE
 from mockserver.http.proxy import Finding, ProxyReport, check_request
 from mockserver.settings import Settings
 from tests.guarded import body_of, exchange, guarded, port_of, status_of
+from tests.table import Rows
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
 CUT_TAIL = re.compile(r"…\[\+[0-9]+ chars\]$")
@@ -223,19 +224,24 @@ ROUTES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path"), ROUTES)
-@pytest.mark.parametrize("namespace", BAD_NAMESPACES)
 async def test_an_invalid_namespace_header_is_a_400_on_every_route(
-    http: ClientSession, server: TestServer, state: MockState, method: str, path: str,
-    namespace: str,
-) -> None:  # fmt: skip
-    headers = {"X-Dqe-Namespace": namespace}
-    status, answer = await call(http, server, method, path, headers=headers, params=TOKEN)
-    assert status == 400
-    assert answer["error"] == "invalid_namespace"
-    assert "X-Dqe-Namespace" in answer["error_description"]
-    assert len(state.tokens) == 0
-    assert len(state.journal) == 0
+    http: ClientSession, server: TestServer, state: MockState
+) -> None:
+    """Each bad namespace on each route: a JSON 400 invalid_namespace; nothing kept or journaled."""
+    rows = Rows()
+    for namespace in BAD_NAMESPACES:
+        for method, path in ROUTES:
+            with rows.row(repr(namespace[:20]), len(namespace), method, path):
+                headers = {"X-Dqe-Namespace": namespace}
+                status, answer = await call(
+                    http, server, method, path, headers=headers, params=TOKEN
+                )
+                assert status == 400
+                assert answer["error"] == "invalid_namespace"
+                assert "X-Dqe-Namespace" in answer["error_description"]
+                assert len(state.tokens) == 0
+                assert len(state.journal) == 0
+    rows.check(len(BAD_NAMESPACES) * len(ROUTES))
 
 
 @pytest.mark.parametrize("namespace", GOOD_NAMESPACES)

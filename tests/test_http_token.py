@@ -14,6 +14,7 @@ from mockserver.domain.service import MockState
 from mockserver.http.app import create_app
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, Reply
+from tests.table import Rows
 
 METHODS = ["GET", "POST"]
 GOOD = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
@@ -108,24 +109,40 @@ async def test_licence_ttl_wins_over_settings_ttl(ttl_dqe: DqeClient) -> None:
     assert_token_success(reply, "5")
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize(
-    "changes",
-    [
-        pytest.param({"licence": None}, id="licence-missing"),
-        pytest.param({"licence": ""}, id="licence-empty"),
-        pytest.param({"licence": None, "Licence": ""}, id="Licence-empty"),
-        pytest.param({"client_secret": None}, id="secret-missing"),
-        pytest.param({"client_secret": ""}, id="secret-empty"),
-        pytest.param({"grant_type": None}, id="grant-missing"),
-        pytest.param({"grant_type": ""}, id="grant-empty"),
-        pytest.param({"grant_type": "client_credentials"}, id="grant-wrong"),
-        pytest.param({"grant_type": "CLIENT_IDMOBILE"}, id="grant-wrong-case"),
-    ],
-)
-async def test_invalid_request(dqe: DqeClient, method: str, changes: dict[str, str | None]) -> None:
-    reply = await dqe.call("ACCESS_TOKEN", params(**changes), method)
-    assert_token_error(reply, "invalid_request")
+# Token requests the token page refuses with 400 (Invalid Request): a parameter missing,
+# empty or wrong (grant_type must be client_idmobile). None drops the parameter.
+INVALID_REQUESTS: dict[str, dict[str, str | None]] = {
+    "licence-missing": {"licence": None},
+    "licence-empty": {"licence": ""},
+    "Licence-empty": {"licence": None, "Licence": ""},
+    "secret-missing": {"client_secret": None},
+    "secret-empty": {"client_secret": ""},
+    "grant-missing": {"grant_type": None},
+    "grant-empty": {"grant_type": ""},
+    "grant-wrong": {"grant_type": "client_credentials"},
+    "grant-wrong-case": {"grant_type": "CLIENT_IDMOBILE"},
+}
+# ... and with 400 (Invalid Client): a licence or secret it does not know.
+INVALID_CLIENTS: dict[str, dict[str, str | None]] = {
+    "licence-unknown": {"licence": "999999"},
+    "Licence-unknown": {"licence": None, "Licence": "999999"},
+    "secret-wrong": {"client_secret": "wrong-secret"},
+    "secret-wrong-case": {"client_secret": "DEMO-SECRET"},
+}
+
+
+async def refusals(dqe: DqeClient, table: dict[str, dict[str, str | None]], error: str) -> None:
+    """Send each row of `table`, the method alternating along it; each must answer `error`."""
+    rows = Rows()
+    for index, (name, changes) in enumerate(table.items()):
+        method = METHODS[index % 2]
+        with rows.row(name, method):
+            assert_token_error(await dqe.call("ACCESS_TOKEN", params(**changes), method), error)
+    rows.check(len(table))
+
+
+async def test_invalid_request(dqe: DqeClient) -> None:
+    await refusals(dqe, INVALID_REQUESTS, "invalid_request")
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -134,19 +151,8 @@ async def test_no_parameters_at_all(dqe: DqeClient, method: str) -> None:
     assert_token_error(reply, "invalid_request")
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize(
-    "changes",
-    [
-        pytest.param({"licence": "999999"}, id="licence-unknown"),
-        pytest.param({"licence": None, "Licence": "999999"}, id="Licence-unknown"),
-        pytest.param({"client_secret": "wrong-secret"}, id="secret-wrong"),
-        pytest.param({"client_secret": "DEMO-SECRET"}, id="secret-wrong-case"),
-    ],
-)
-async def test_invalid_client(dqe: DqeClient, method: str, changes: dict[str, str]) -> None:
-    reply = await dqe.call("ACCESS_TOKEN", params(**changes), method)
-    assert_token_error(reply, "invalid_client")
+async def test_invalid_client(dqe: DqeClient) -> None:
+    await refusals(dqe, INVALID_CLIENTS, "invalid_client")
 
 
 async def test_refused_request_issues_no_token(dqe: DqeClient, state: MockState) -> None:

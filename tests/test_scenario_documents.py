@@ -8,6 +8,7 @@ reload; the admin API answers 4xx and the last good set keeps serving.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from mockserver.http.app import create_app
 from mockserver.http.keys import RELOADS, STATE
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
+from tests.table import Rows
 
 NAMESPACE = "100001"  # the namespace of the built-in licence's requests
 KEPT = "+33639987901"  # a runtime scenario's number: error 16 while the good set serves
@@ -175,7 +177,6 @@ BAD = {
         "not an ordered range",
     ),
 }
-CASES = pytest.mark.parametrize("bad", BAD.values(), ids=BAD.keys())
 
 
 def first_problem(text: str) -> str:
@@ -190,27 +191,35 @@ def assert_reported(problem: str, source: str, bad: Bad) -> None:
 # -- the file loader ----------------------------------------------------------------------
 
 
-@CASES
-def test_file_load(tmp_path: Path, bad: Bad) -> None:
-    path = tmp_path / "hostile.yaml"
-    path.write_text(bad.text, encoding="utf-8")
-    with pytest.raises(ScenarioFileError) as refused:
-        load_path(path)
-    assert_reported(first_problem(str(refused.value)), str(path), bad)
+def test_file_load(tmp_path: Path) -> None:
+    """Each BAD document, loaded from a file: ScenarioFileError naming its file and line."""
+    rows = Rows()
+    for name, bad in BAD.items():
+        with rows.row(name):
+            path = tmp_path / f"{name}.yaml"
+            path.write_text(bad.text, encoding="utf-8")
+            with pytest.raises(ScenarioFileError) as refused:
+                load_path(path)
+            assert_reported(first_problem(str(refused.value)), str(path), bad)
+    rows.check(len(BAD))
 
 
 # -- dqe-mock validate --------------------------------------------------------------------
 
 
-@CASES
-def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: Bad) -> None:
-    path = tmp_path / "hostile.yaml"
-    path.write_text(bad.text, encoding="utf-8")
-    status = main(["validate", str(path)])
-    out = capsys.readouterr()
-    assert status == 1
-    assert "Traceback" not in out.err + out.out
-    assert_reported(first_problem(out.err), str(path), bad)
+def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each BAD document through `dqe-mock validate`: status 1, file:line, no traceback."""
+    rows = Rows()
+    for name, bad in BAD.items():
+        with rows.row(name):
+            path = tmp_path / f"{name}.yaml"
+            path.write_text(bad.text, encoding="utf-8")
+            status = main(["validate", str(path)])
+            out = capsys.readouterr()
+            assert status == 1
+            assert "Traceback" not in out.err + out.out
+            assert_reported(first_problem(out.err), str(path), bad)
+    rows.check(len(BAD))
 
 
 # -- the admin API ------------------------------------------------------------------------
@@ -253,20 +262,24 @@ async def admin(server: TestServer) -> AsyncIterator[Admin]:
         yield running
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT"])
-@CASES
-async def test_admin_api(admin: Admin, method: str, bad: Bad) -> None:
-    status, body = await admin.send(method, bad.text)
-    assert status == bad.status, body
-    if status == 413:
-        assert body["error"] == "request_too_large"
-        assert "over the limit of 262144 bytes" in body["error_description"]
-    else:
-        assert body["error"] == "invalid scenario document"
-        assert_reported(body["problems"][0], f"<admin:{NAMESPACE}>", bad)
-    # The last good set keeps serving.
-    assert await admin.kept_error() == "16"
-    assert await admin.runtime_ids() == ["kept-16"]
+async def test_admin_api(admin: Admin) -> None:
+    """Each BAD document, POSTed (added) and PUT (replacing): a 4xx, and the good set serves."""
+    rows = Rows()
+    for name, bad in BAD.items():
+        for method in ["POST", "PUT"]:
+            with rows.row(name, method):
+                status, body = await admin.send(method, bad.text)
+                assert status == bad.status, body
+                if status == 413:
+                    assert body["error"] == "request_too_large"
+                    assert "over the limit of 262144 bytes" in body["error_description"]
+                else:
+                    assert body["error"] == "invalid scenario document"
+                    assert_reported(body["problems"][0], f"<admin:{NAMESPACE}>", bad)
+                # The last good set keeps serving.
+                assert await admin.kept_error() == "16"
+                assert await admin.runtime_ids() == ["kept-16"]
+    rows.check(2 * len(BAD))
 
 
 async def test_admin_alias_bomb_answers_at_once_and_others_are_served(admin: Admin) -> None:
@@ -313,21 +326,43 @@ async def watched(tmp_path: Path) -> AsyncIterator[tuple[TestServer, DqeClient, 
         yield server, dqe, path
 
 
-@CASES
-async def test_hot_reload(watched: tuple[TestServer, DqeClient, Path], bad: Bad) -> None:
+def reports(problems: str, path: Path, bad: Bad) -> bool:
+    """Does `problems` (a reload's errors) report `bad` at its line of `path`?"""
+    problem = first_problem(problems) if problems else ""
+    return problem.startswith(f"{path}:{bad.line}: ") and bad.words in problem
+
+
+async def test_hot_reload(watched: tuple[TestServer, DqeClient, Path]) -> None:
+    """Each BAD document written over the watched file: refused at its line, the set kept.
+
+    The rows share one watched file; each waits for a reload that reports its own document,
+    so a late event of the row before cannot stand in for it.
+    """
     server, dqe, path = watched
     registry = server.app[STATE].registry
     generation = registry.generation
     signal = server.app[RELOADS]
-    attempts = signal.attempts
-    path.write_text(bad.text, encoding="utf-8")
-    await signal.wait_until(
-        lambda s: s.attempts > attempts and not registry.last_reload.ok, within=WITHIN
-    )
-    assert_reported(first_problem(registry.last_reload.errors), str(path), bad)
-    assert registry.generation == generation
-    reply = await dqe.idmobile(await dqe.token(), KEPT, "numVerify")
-    assert reply.error_id == "16"
+    rows = Rows()
+    for name, bad in BAD.items():
+        with rows.row(name):
+            attempts = signal.attempts
+            path.write_text(bad.text, encoding="utf-8")
+            with contextlib.suppress(TimeoutError):  # the assertions below say what came instead
+                await signal.wait_until(
+                    lambda s, bad=bad, attempts=attempts: (
+                        s.attempts > attempts
+                        and not registry.last_reload.ok
+                        and reports(registry.last_reload.errors, path, bad)
+                    ),
+                    within=WITHIN,
+                )
+            assert signal.attempts > attempts
+            assert not registry.last_reload.ok
+            assert_reported(first_problem(registry.last_reload.errors), str(path), bad)
+            assert registry.generation == generation
+            reply = await dqe.idmobile(await dqe.token(), KEPT, "numVerify")
+            assert reply.error_id == "16"
+    rows.check(len(BAD))
 
 
 # -- beyond the entry points --------------------------------------------------------------

@@ -19,6 +19,7 @@ from mockserver.domain.scoring import pack, unpack
 from mockserver.domain.service import IdMobile, MockState
 from mockserver.domain.sessions import SessionStore
 from mockserver.domain.tokens import TokenStore
+from tests.table import Rows
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
 SESSIONS = 2_000
@@ -68,15 +69,33 @@ def test_a_live_matching_session_costs_under_its_budget() -> None:
     assert grown / (SESSIONS - 1) < BUDGET
 
 
-@pytest.mark.parametrize("hundredths", range(101))
-def test_packed_scores_come_back_as_the_same_hundredths(hundredths: int) -> None:
-    score = hundredths / 100
-    scores = {
-        "family_name": score, "gender": 1.0, "birthdate": "", "given_name": 0.0, "email": "",
-        "address": {"country": score, "postal_code": "", "street_address": 0.5, "locality": 1.0},
-    }  # fmt: skip
-    assert unpack(pack(scores)) == scores
-    assert len(pack(scores)) == 9
+# The score keys of a matching result (matching-notp.txt, response table), address ones apart.
+TOP_SCORES = ["family_name", "gender", "birthdate", "given_name", "email"]
+ADDRESS_SCORES = ["country", "postal_code", "street_address", "locality"]
+# Every value a score may take: "" (not compared) and 0.00..1.00 in hundredths (README,
+# Contract notes: scores rounded to two decimals).
+SCORE_VALUES: list[float | str] = ["", *(h / 100 for h in range(101))]
+
+
+def test_packed_scores_come_back_as_the_same_hundredths() -> None:
+    """Each score value in each of the nine fields survives pack() and unpack(), in 9 bytes.
+
+    Row r gives field f the value SCORE_VALUES[(r + 37 f) % 102]: along the 102 rows every
+    field takes every value once, and the fields of one row all differ.
+    """
+    rows = Rows()
+    count = len(SCORE_VALUES)
+    for r in range(count):
+        values = [SCORE_VALUES[(r + 37 * f) % count] for f in range(9)]
+        scores = {
+            **dict(zip(TOP_SCORES, values[:5], strict=True)),
+            "address": dict(zip(ADDRESS_SCORES, values[5:], strict=True)),
+        }
+        with rows.row(r, values):
+            packed = pack(scores)
+            assert len(packed) == 9
+            assert unpack(packed) == scores
+    rows.check(count)
 
 
 def test_a_score_off_the_hundredths_is_refused() -> None:

@@ -15,8 +15,10 @@ import phonenumbers
 import yaml
 from hypothesis import strategies as st
 
+from mockserver.contract.user_infos import user_infos_fields
+from mockserver.contract.user_infos import user_infos_keys as contract_user_infos_keys
 from mockserver.resources import scenarios_dir
-from mockserver.testing.strategies._schema import _defs, _enum, _off_pattern, _prop, _text
+from mockserver.testing.strategies._schema import _enum, _off_pattern, _prop, _text
 
 PhoneKind = Literal["mobile", "any", "landline"]
 
@@ -89,13 +91,12 @@ def phone_numbers(kind: PhoneKind = "mobile") -> st.SearchStrategy[str]:
 
 
 def _user_infos_fields() -> dict[str, dict[str, Any]]:
-    parts = _defs()["user_infos"]["then"]["allOf"]
-    return {k: v for part in parts for k, v in part.get("properties", {}).items()}
+    return user_infos_fields()
 
 
 def user_infos_keys() -> list[str]:
     """The twelve user_infos keys, in the documented order."""
-    return list(_defs()["user_infos_keys"]["const"])
+    return list(contract_user_infos_keys())
 
 
 _BIRTHDATES = (date(1900, 1, 1), date(2012, 12, 31))

@@ -68,3 +68,14 @@ def retrieval_scope(scope: str) -> str:
 def needs_user_infos(scope: str | None) -> bool:
     """Does `scope` (single or combined) include a scope that takes user_infos?"""
     return any(part in user_infos_scopes() for part in split_scope(scope))
+
+
+@cache
+def consent_scope_values() -> tuple[str, ...]:
+    """Every value /GET/'s `scope` may take: the consent scopes, combined ones included."""
+    return _enum("consent_scope")
+
+
+def takes_mode(scope: str) -> bool:
+    """Does /IDMOBILE/ with `scope` require mode=2? (All but numVerify: the scope pages.)"""
+    return scope in _enum("mode_scope")

@@ -79,3 +79,10 @@ def consent_scope_values() -> tuple[str, ...]:
 def takes_mode(scope: str) -> bool:
     """Does /IDMOBILE/ with `scope` require mode=2? (All but numVerify: the scope pages.)"""
     return scope in _enum("mode_scope")
+
+
+@cache
+def direct_scopes() -> frozenset[str]:
+    """Single scopes /IDMOBILE/ answers itself, without consent or /GET/ (matching_notp): the
+    scope names that are not consent scopes."""
+    return frozenset(scope_names()) - consent_scopes()

@@ -13,6 +13,7 @@ from typing import Any
 
 from mockserver.contract.decisions import consent_errors
 from mockserver.domain.scenarios import Outcome
+
 # Sessions kept at most; past it, the one that finished first goes, else the oldest.
 DEFAULT_MAX_SESSIONS = 100_000
 # Timeline events kept per session (a client may poll a pending session thousands of times).

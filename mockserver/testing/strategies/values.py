@@ -15,10 +15,11 @@ import phonenumbers
 import yaml
 from hypothesis import strategies as st
 
+from mockserver.contract.scopes import consent_scope_values, scope_values
 from mockserver.contract.user_infos import user_infos_fields
 from mockserver.contract.user_infos import user_infos_keys as contract_user_infos_keys
 from mockserver.resources import scenarios_dir
-from mockserver.testing.strategies._schema import _enum, _off_pattern, _prop, _text
+from mockserver.testing.strategies._schema import _off_pattern, _prop, _text
 
 PhoneKind = Literal["mobile", "any", "landline"]
 
@@ -30,12 +31,12 @@ DEFAULT_PACK = "default.yaml"
 
 def scopes() -> st.SearchStrategy[str]:
     """Every /IDMOBILE/ scope, combined ones included."""
-    return st.sampled_from(_enum("scope"))
+    return st.sampled_from(scope_values())
 
 
 def consent_scopes() -> st.SearchStrategy[str]:
     """The scopes that go through consent and are retrieved with /GET/."""
-    return st.sampled_from(_enum("consent_scope"))
+    return st.sampled_from(consent_scope_values())
 
 
 def _is_kind(kind: PhoneKind, e164: str) -> bool:

@@ -105,17 +105,11 @@ async def test_matching_notp_weak_match_is_pinned(dqe: DqeClient, state: MockSta
     infos = infos_of(subscriber(state, number), number)
     reply = await dqe.idmobile(token, number, "matching_notp", user_infos=infos)
     assert reply.violations == []
-    scenario = state.scenarios.find(number, number, "100001", "matching_notp")
-    assert scenario is not None
-    pinned = scenario.outcome_for("matching_notp").scores
-    assert pinned
-    for key, value in pinned.items():
-        if key == "address":
-            for part, score in value.items():
-                assert reply.body["address"][part] == score
-        else:
-            assert reply.body[key] == value
-    assert reply.body["family_name"] < 1.0
+    # The weak-match scores as scenarios/default.yaml writes them (not as the loader reads them).
+    assert reply.body == {
+        **{"family_name": 0.2, "given_name": 0.1, "gender": 0.0, "birthdate": 0.0, "email": 0.0},
+        "address": {"country": 1.0, "postal_code": 0.0, "street_address": 0.12, "locality": 0.0},
+    }
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.contract import DqeError, catalogue, contract
+from mockserver.contract.scopes import needs_user_infos, takes_mode
 from mockserver.domain import phones
 from mockserver.domain.loading import load_text
 from mockserver.domain.service import IdMobile, parse_params
@@ -38,6 +39,7 @@ from mockserver.testing.strategies import (
     user_infos,
     user_infos_keys,
 )
+from mockserver.testing.strategies.negative import idmobile_cases
 from tests.test_contract_schemas import USER_INFOS_KEYS
 
 COMMON = contract().schemas["common.schema.json"]["$defs"]
@@ -232,3 +234,15 @@ def test_scenario_documents_validate_and_load(document: dict[str, Any]) -> None:
     loaded = load_text(yaml.safe_dump(document), "<hypothesis>")
     assert [s.id for s in loaded.scenarios] == [s["id"] for s in document.get("scenarios", [])]
     assert set(loaded.licences) == {lic["licence"] for lic in document.get("licences", [])}
+
+
+def test_every_idmobile_row_of_the_table_is_injected_in_some_scope() -> None:
+    """No dead row: each IDMOBILE defect of defects.py is one a strategy can draw."""
+    injected: set[str] = set()
+    for scope in COMMON["scope"]["enum"]:
+        params = {"number": "+33639980001", "token": "t", "name": "n", "licence": "1"}
+        params |= {"scope": scope, "redirect_uri": "http://a.example"}
+        params |= {"mode": "2"} if takes_mode(scope) else {}
+        params |= {"user_infos": "{}"} if needs_user_infos(scope) else {}
+        injected |= {case.defect.name for case in idmobile_cases(params)}
+    assert injected == set(DEFECTS["IDMOBILE"])

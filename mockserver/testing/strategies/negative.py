@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
 
 from hypothesis import strategies as st
@@ -54,13 +55,23 @@ class Negative(NamedTuple):
 
 
 Mutation: TypeAlias = Callable[[Params], st.SearchStrategy[Params]]
-Case: TypeAlias = Callable[[Params], st.SearchStrategy[Negative]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A defect of the table and how to inject it into a valid request."""
+
+    defect: Defect
+    mutate: Mutation
+
+    def __call__(self, params: Params) -> st.SearchStrategy[Negative]:
+        error_id = self.defect.error_id
+        return self.mutate(params).map(lambda p: Negative(p, error_id, self.defect))
 
 
 def _case(endpoint: str, name: str, mutate: Mutation) -> Case:
     """Inject the defect `name` of `endpoint`'s table (KeyError if the table lacks it)."""
-    defect = DEFECTS[endpoint][name]
-    return lambda params: mutate(params).map(lambda p: Negative(p, defect.error_id, defect))
+    return Case(DEFECTS[endpoint][name], mutate)
 
 
 def _set(key: str, values: st.SearchStrategy[str]) -> Mutation:
@@ -166,7 +177,8 @@ def _user_infos_cases() -> list[Case]:
     return [_case("IDMOBILE", name, mutate) for name, mutate in rows]
 
 
-def _idmobile_cases(params: Params) -> list[Case]:
+def idmobile_cases(params: Params) -> list[Case]:
+    """The defects that apply to valid /IDMOBILE/ parameters `params` (their scope's)."""
     scope = params["scope"]
     schema = _request("IDMOBILE")["properties"]
     key = _licence_key("IDMOBILE")
@@ -233,7 +245,7 @@ def invalid_idmobile_requests(
     and `numbers` are mobiles of an operator that serves them.
     """
     valid = idmobile_requests(token=token, licence=licence, numbers=numbers)
-    return _negatives(valid, _idmobile_cases)
+    return _negatives(valid, idmobile_cases)
 
 
 def _get_cases(params: Params) -> list[Case]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.support import METHODS, PARTNER, get_params, idmobile_params, scope_enum
+from contract_tests.support import METHODS, PARTNER, get_params, idmobile_params
 from contract_tests.target import Target
+from mockserver.contract.scopes import consent_scope_values
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("scope", scope_enum("consent_scope"))
+@pytest.mark.parametrize("scope", consent_scope_values())
 def test_a_consent_scope_is_pending_until_the_user_answers(
     target: Target, scope: str, method: str
 ) -> None:

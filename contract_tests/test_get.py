@@ -22,7 +22,7 @@ def test_a_token_that_initiated_nothing_has_no_result(
 
 @given(data=st.data(), method=st.sampled_from(METHODS))
 def test_a_defective_request_is_refused(target: Target, data: st.DataObject, method: str) -> None:
-    params, _ = data.draw(invalid_get_requests(target.token(), target.licence))
+    params = data.draw(invalid_get_requests(target.token(), target.licence)).params
     response = target.call("GET", params, method)
     assert response.status_field == "error", response.body
 
@@ -32,9 +32,9 @@ def test_a_defective_request_is_refused(target: Target, data: st.DataObject, met
 def test_the_mock_answers_each_defect_with_the_contracts_error(
     target: Target, data: st.DataObject, method: str
 ) -> None:
-    params, expected = data.draw(invalid_get_requests(target.token(), target.licence))
-    response = target.call("GET", params, method)
-    assert response.error_id == expected, params
+    case = data.draw(invalid_get_requests(target.token(), target.licence))
+    response = target.call("GET", case.params, method)
+    assert response.error_id == case.error_id, case.defect
 
 
 @pytest.mark.mock_only

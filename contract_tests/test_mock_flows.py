@@ -8,15 +8,16 @@ import pytest
 
 from contract_tests.support import (
     PARTNER,
-    consent_errors,
     get_params,
     idmobile_params,
-    magic_number,
+    magic,
+    magic_table,
     scenario,
-    scope_enum,
 )
 from contract_tests.target import Raw, Target
 from mockserver.contract.checks import Response
+from mockserver.contract.decisions import consent_errors
+from mockserver.contract.scopes import consent_scope_values
 
 pytestmark = pytest.mark.mock_only
 RESULT_KEYS = {
@@ -29,7 +30,7 @@ RESULT_KEYS = {
 def initiate(target: Target, scenario_id: str, scope: str) -> tuple[str, str]:
     """Initiate a magic number's check; return (token, consent url)."""
     token = target.token()
-    number = magic_number(scenario_id)
+    number = magic(scenario_id).number
     answer = target.call(
         "IDMOBILE", idmobile_params(token, target.licence, scope, number, redirect_uri=PARTNER)
     )
@@ -48,7 +49,7 @@ def poll(target: Target, token: str, scope: str) -> Response:
     return target.call("GET", get_params(token, target.licence, scope))
 
 
-@pytest.mark.parametrize("scope", scope_enum("consent_scope"))
+@pytest.mark.parametrize("scope", consent_scope_values())
 def test_approved_consent_redirects_with_success_and_the_result_stays(
     target: Target, scope: str
 ) -> None:
@@ -61,17 +62,22 @@ def test_approved_consent_redirects_with_success_and_the_result_stays(
     assert poll(target, token, scope).body == result.body
 
 
-@pytest.mark.parametrize(("decision", "error_id"), sorted(consent_errors().items()))
+FAILED_CONSENTS = sorted(sid for sid, row in magic_table().items() if row.consent_error)
+
+
+def test_the_contracts_consent_errors_are_the_tables() -> None:
+    """scenario.schema.json's decision -> error map (x-dqe-error-by-decision) against the
+    hand-written table."""
+    table = {magic(sid).consent: magic(sid).consent_error for sid in FAILED_CONSENTS}
+    assert dict(consent_errors()) == table
+
+
+@pytest.mark.parametrize("scenario_id", FAILED_CONSENTS)
 def test_a_failed_consent_redirects_with_error_then_get_answers_its_error(
-    target: Target, decision: str, error_id: str
+    target: Target, scenario_id: str
 ) -> None:
-    ids = {
-        "deny": "consent-denied",
-        "wrong_otp": "consent-wrong-otp",
-        "operator_failure": "consent-operator-failure",
-    }
-    assert scenario(ids[decision])["outcome"]["consent"]["decision"] == decision
-    token, url = initiate(target, ids[decision], "formfilling")
+    error_id = magic(scenario_id).consent_error
+    token, url = initiate(target, scenario_id, "formfilling")
     assert poll(target, token, "formfilling").body["status"] == "pending"
     assert redirect_query(target.visit(url))["status"] == ["error"]
     assert poll(target, token, "formfilling").error_id == error_id
@@ -107,14 +113,14 @@ def test_auto_consent_needs_no_visit(target: Target) -> None:
 
 @pytest.mark.parametrize("scenario_id", ["pending-1-poll", "pending-3-polls", "pending-10-polls"])
 def test_pending_lasts_the_scenarios_number_of_polls(target: Target, scenario_id: str) -> None:
-    polls = scenario(scenario_id)["outcome"]["pending"]["polls"]
+    polls = magic(scenario_id).polls
     token, _ = initiate(target, scenario_id, "formfilling")
     answers = [poll(target, token, "formfilling").body["status"] for _ in range(polls + 2)]
     assert answers == ["pending"] * polls + ["success", "success"]
 
 
 def test_pending_lasts_the_scenarios_seconds_of_the_mocks_clock(target: Target) -> None:
-    seconds = scenario("pending-30-seconds")["outcome"]["pending"]["seconds"]
+    seconds = magic("pending-30-seconds").seconds
     token, _ = initiate(target, "pending-30-seconds", "numVerify")
     assert poll(target, token, "numVerify").body["status"] == "pending"
     target.expire(token, seconds - 5)
@@ -134,7 +140,7 @@ def test_numverify_false_and_matching_notp_with_consent(target: Target) -> None:
 
 def test_weak_match_answers_the_pinned_scores(target: Target) -> None:
     token = target.token()
-    number = magic_number("weak-match")
+    number = magic("weak-match").number
     scores = target.call(
         "IDMOBILE", idmobile_params(token, target.licence, "matching_notp", number)
     )

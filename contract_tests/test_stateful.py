@@ -24,30 +24,31 @@ from hypothesis.stateful import (
 
 from contract_tests.support import (
     PARTNER,
-    consent_errors,
+    Magic,
+    consent_error_ids,
     get_params,
+    get_scope,
     idmobile_params,
-    initiate_scopes,
-    outcome_for,
-    scope_enum,
+    magic_table,
 )
 from contract_tests.target import Target
 from mockserver.contract.checks import Response
-from mockserver.testing.strategies import magic_scenarios, number_formats
+from mockserver.contract.scopes import scope_values
+from mockserver.testing.strategies import number_formats
 
 pytestmark = pytest.mark.mock_only
 # Real time passes too (the suite's mock runs a live clock): stay this far from a token's end.
 MARGIN = 30
 
 
-def _consenting() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+def _magic() -> st.SearchStrategy[Magic]:
+    """Rows of the hand-written magic-number table."""
+    return st.sampled_from(sorted(magic_table().values(), key=str))
+
+
+def _consenting() -> st.SearchStrategy[Magic]:
     """Magic numbers whose /IDMOBILE/ answers (most of the time) with a consent url."""
-    return magic_scenarios().filter(
-        lambda magic: (
-            not any(outcome_for(magic[1], s).get("initiate_error") for s in scope_enum("scope"))
-            and not magic[1]["id"].startswith("operator-")
-        )
-    )
+    return _magic().filter(lambda row: row.initiate is None)
 
 
 @dataclass
@@ -57,14 +58,14 @@ class Flow:
     token: str
     scope: str
     url: str
-    outcome: dict[str, Any]
+    row: Magic
     redirected: str | None = None
     final: Any = None
 
     @property
     def auto(self) -> bool:
         """Consent completed by itself at /IDMOBILE/."""
-        return bool(self.outcome.get("consent", {}).get("auto"))
+        return self.row.auto
 
 
 class FlowMachine(RuleBasedStateMachine):
@@ -104,31 +105,24 @@ class FlowMachine(RuleBasedStateMachine):
     def pick(self, data: st.DataObject) -> Flow:
         return self.flows[data.draw(st.sampled_from(sorted(self.flows)))]
 
-    def initiate(self, token: str, magic: tuple[str, dict[str, Any]], data: st.DataObject) -> None:
-        number, scenario = magic
-        scope = data.draw(st.sampled_from(initiate_scopes(scenario)))
-        text = data.draw(number_formats(number))
+    def initiate(self, token: str, row: Magic, data: st.DataObject) -> None:
+        scope = data.draw(st.sampled_from(scope_values()))
+        text = data.draw(number_formats(row.number))
         params = idmobile_params(token, self.target.licence, scope, text, redirect_uri=PARTNER)
         response = self.call("IDMOBILE", params)
-        initiate_error = outcome_for(scenario, scope).get("initiate_error")
+        initiate_error = row.initiate_error(scope)
         if initiate_error and not self.expired(token):
             assert response.error_id == initiate_error
         if response.error_id is None and "url" in response.body:
-            get_scope = "matching" if scope == "matching_notp" else scope
-            outcome = outcome_for(scenario, get_scope)
-            self.flows[token] = Flow(token, get_scope, response.body["url"], outcome)
+            self.flows[token] = Flow(token, get_scope(scope), response.body["url"], row)
 
-    @rule(magic=st.one_of(_consenting(), magic_scenarios()), data=st.data())
-    def initiate_with_a_new_token(
-        self, magic: tuple[str, dict[str, Any]], data: st.DataObject
-    ) -> None:
+    @rule(magic=st.one_of(_consenting(), _magic()), data=st.data())
+    def initiate_with_a_new_token(self, magic: Magic, data: st.DataObject) -> None:
         self.initiate(self.new_token(), magic, data)
 
     @precondition(lambda self: self.flows)
-    @rule(magic=magic_scenarios(), data=st.data())
-    def initiate_again_with_a_token(
-        self, magic: tuple[str, dict[str, Any]], data: st.DataObject
-    ) -> None:
+    @rule(magic=_magic(), data=st.data())
+    def initiate_again_with_a_token(self, magic: Magic, data: st.DataObject) -> None:
         """A later /IDMOBILE/ with the same token replaces its session (unless it fails)."""
         self.initiate(self.pick(data).token, magic, data)
 
@@ -166,9 +160,9 @@ class FlowMachine(RuleBasedStateMachine):
         """Consent happened; a refusal ends in its error, an approval in the scenario's."""
         assert flow.redirected is not None or flow.auto, "a result without consent"
         if flow.redirected == "error":
-            assert response.error_id in consent_errors().values()
+            assert response.error_id in consent_error_ids()
         else:
-            assert response.error_id == flow.outcome.get("result_error")
+            assert response.error_id == flow.row.result
 
     @precondition(lambda self: self.flows)
     @rule(data=st.data(), seconds=st.sampled_from([5, 10, 20, 35, None]))

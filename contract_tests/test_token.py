@@ -26,7 +26,7 @@ def test_a_valid_token_request_gets_a_bearer_token(
 def test_a_defective_token_request_is_refused(
     target: Target, data: st.DataObject, method: str
 ) -> None:
-    params, _ = data.draw(invalid_token_requests(target.licence, target.secret))
+    params = data.draw(invalid_token_requests(target.licence, target.secret)).params
     response = target.call("ACCESS_TOKEN", params, method)
     assert response.status == 400
     assert response.error_id is not None
@@ -37,6 +37,6 @@ def test_a_defective_token_request_is_refused(
 def test_the_mock_answers_each_token_defect_with_its_error(
     target: Target, data: st.DataObject, method: str
 ) -> None:
-    params, expected = data.draw(invalid_token_requests(target.licence, target.secret))
-    response = target.call("ACCESS_TOKEN", params, method)
-    assert response.error_id == expected, params
+    case = data.draw(invalid_token_requests(target.licence, target.secret))
+    response = target.call("ACCESS_TOKEN", case.params, method)
+    assert response.error_id == case.error_id, case.defect

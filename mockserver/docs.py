@@ -16,16 +16,16 @@ from pathlib import Path
 
 import phonenumbers
 
+from mockserver.contract.decisions import consent_errors, expiry_errors
 from mockserver.contract.errors import catalogue
 from mockserver.domain.loading import load_default
 from mockserver.domain.scenarios import Outcome, Scenario, ScenarioSet
-from mockserver.domain.sessions import CONSENT_ERRORS
 from mockserver.resources import scenarios_dir
 
 EXAMPLE_FILE = ("examples", "example.yaml")
 UPDATE_COMMAND = "python -m mockserver.docs update README.md"
 # What /GET/ answers when the user never finishes consent: the token runs out.
-ABANDON_ERROR = "30"
+ABANDON_ERROR = expiry_errors()["abandon"]
 
 
 def spaced(e164: str) -> str:
@@ -77,10 +77,10 @@ def _outcome_errors(outcome: Outcome) -> list[str]:
     """Error ids an outcome leads to, in the order a client meets them."""
     errors = [outcome.initiate_error] if outcome.initiate_error else []
     decision = outcome.consent.decision
-    if decision in CONSENT_ERRORS:
-        errors.append(CONSENT_ERRORS[decision])
-    elif decision == "abandon":
-        errors.append(ABANDON_ERROR)
+    if decision in consent_errors():
+        errors.append(consent_errors()[decision])
+    elif decision in expiry_errors():
+        errors.append(expiry_errors()[decision])
     if outcome.result_error:
         errors.append(outcome.result_error)
     return errors

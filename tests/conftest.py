@@ -1,4 +1,22 @@
-"""Fixtures for the mock's own tests: an in-process server with a frozen clock."""
+"""Fixtures for the mock's own tests: an in-process server with a frozen clock.
+
+Where expectations come from (tests/ and contract_tests/), the rule applied in issue 12:
+
+- An expected value is a literal from the vendor pages (shared/dqe-docs/) or the README's
+  Contract notes, a table a person wrote citing its page (the negative strategies'
+  `defects.py`, `contract_tests/magic_numbers.yaml`), or a property (round trips, invariants).
+- Contract data (schemas/*.json read through `mockserver.contract`: the catalogue's labels,
+  `label_for`, scopes, `retrieval_scope`, the consent decision -> error map) may give an
+  expectation only where that data is itself pinned by a test against literals from the
+  docs (`tests/test_contract_schemas.py` for labels and user_infos keys,
+  `contract_tests/test_mock_flows.py` for the consent errors): it is the contract, not the
+  code under test.
+- The domain (`mockserver.domain`: service, scenarios' `outcome_for`, sessions, scoring,
+  bodies) is never the oracle for an answer of the mock, and no test copies its logic. It may
+  build a test's *input* (a subscriber's record to send as user_infos) or be the subject.
+- `contract_tests/` and `mockserver/testing/strategies/` import nothing from the domain
+  (`tests/test_layers.py`).
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from mockserver.contract.decisions import consent_decisions, expiry_errors
+from mockserver.contract.scopes import consent_scopes
 from mockserver.domain.service import MockState
+from mockserver.http import pages
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, Reply
 
@@ -459,3 +462,10 @@ async def test_every_value_on_the_page_is_escaped(dqe: DqeClient) -> None:
     assert "alert(2)" not in pages[0]
     assert "id='back'" in pages[2]
     assert "next='onmouseover" not in pages[2]
+
+
+def test_the_consent_page_has_words_for_every_scope_and_decision() -> None:
+    """The page's texts are keyed by the contract's consent scopes and decisions (the
+    decision that leaves the page, abandon, has none)."""
+    assert set(pages.SHARED) == consent_scopes()
+    assert set(pages.RESULTS) == set(consent_decisions()) - set(expiry_errors())

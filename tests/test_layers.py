@@ -45,3 +45,24 @@ def test_imports_point_down_only(layer: str) -> None:
         if name.startswith(FORBIDDEN[layer])
     ]
     assert offences == []
+
+
+# Suites that judge the mock take their expectations from the contract and hand-written
+# tables, never from the mock's domain: a wrong rule there must not make them agree.
+INDEPENDENT = {
+    "contract_tests": PACKAGE.parent / "contract_tests",
+    "mockserver/testing/strategies": PACKAGE / "testing" / "strategies",
+}
+
+
+@pytest.mark.parametrize("where", sorted(INDEPENDENT))
+def test_the_oracles_import_nothing_from_the_domain(where: str) -> None:
+    files = sorted(INDEPENDENT[where].rglob("*.py"))
+    assert files, f"no modules found in {where}"
+    offences = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in files
+        for name in sorted(imported_modules(path))
+        if name.startswith("mockserver.domain")
+    ]
+    assert offences == []

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestServer, unused_port
 
 from mockserver.cli import main
 from mockserver.contract.errors import catalogue
+from mockserver.contract.scopes import needs_user_infos, retrieval_scope
 from mockserver.domain.loading import load_default, load_text
 from mockserver.domain.pseudonymise import RECORDED_PREFIX, Pseudonymiser
 from mockserver.domain.recorder import Exchange, Recorder
@@ -101,7 +102,7 @@ async def consent_flow(
     answers = [seen(started)]
     if "url" not in started.body:
         return answers
-    get_scope = "matching" if scope == "matching_notp" else scope
+    get_scope = retrieval_scope(scope)
     answers.append(seen(await client.get(token, get_scope)))
     status, _, _ = await upstream.visit(started.body["url"])
     assert status == 200
@@ -489,11 +490,11 @@ async def every_flow(client: DqeClient, numbers: list[str], secret: str) -> list
                       "matching,formfilling"):  # fmt: skip
             token = await client.token(secret=secret)
             infos = user_infos(phone="0639980003", firstname="Jean", lastname="Dupond")
-            extra = {"user_infos": infos} if "matching" in scope else {}
+            extra = {"user_infos": infos} if needs_user_infos(scope) else {}
             started = await client.idmobile(token, number, scope, **extra)
             seen_here = [shape(started.body)]
             if "url" in started.body:
-                get_scope = "matching" if scope == "matching_notp" else scope
+                get_scope = retrieval_scope(scope)
                 seen_here.append(shape((await client.get(token, get_scope)).body))
                 await client.visit(started.body["url"])
                 for _ in range(3):

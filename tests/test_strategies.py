@@ -13,16 +13,18 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.contract import DqeError, contract
+from mockserver.contract import DqeError, catalogue, contract
+from mockserver.contract.scopes import needs_user_infos, takes_mode
 from mockserver.domain import phones
 from mockserver.domain.loading import load_text
 from mockserver.domain.service import IdMobile, parse_params
 from mockserver.http.app import build_state
 from mockserver.settings import Settings
 from mockserver.testing.strategies import (
+    DEFECTS,
+    Negative,
     client_formats,
     consent_scopes,
-    decoded,
     get_requests,
     idmobile_requests,
     invalid_get_requests,
@@ -36,8 +38,9 @@ from mockserver.testing.strategies import (
     token_requests,
     user_infos,
     user_infos_keys,
-    user_infos_text,
 )
+from mockserver.testing.strategies.negative import idmobile_cases
+from tests.test_contract_schemas import USER_INFOS_KEYS
 
 COMMON = contract().schemas["common.schema.json"]["$defs"]
 LICENCE, SECRET = "100001", "demo-secret"
@@ -63,7 +66,9 @@ def answered(call: Callable[[], Any]) -> str | None:
 
 
 def violations(endpoint: str, params: Mapping[str, str]) -> list[str]:
-    return [str(v) for v in contract().validate_request(endpoint, decoded(params)).violations]
+    """The request schema's verdict on a drawn request (the strategy is what is tested)."""
+    found = contract().validate_request(endpoint, parse_params(params))
+    return [str(v) for v in found.violations]
 
 
 # --- positives ------------------------------------------------------------------------------
@@ -114,7 +119,7 @@ def test_token_and_get_requests_pass_their_schemas(
 
 @given(user_infos())
 def test_user_infos_has_the_twelve_documented_keys(infos: dict[str, Any]) -> None:
-    assert list(infos) == COMMON["user_infos_keys"]["const"] == user_infos_keys()
+    assert list(infos) == USER_INFOS_KEYS == user_infos_keys()  # the page's keys table
     assert re.fullmatch(r"|[0-9]{4}-[0-9]{2}-[0-9]{2}", infos["birthdate"])
     assert infos["gender"] in ("M", "F", "")
     params = {"number": "0612345678", "token": "t", "name": "n", "licence": "1", "mode": "2"}
@@ -131,12 +136,6 @@ def test_invalid_user_infos_break_a_rule(infos: dict[str, Any]) -> None:
         "IDMOBILE", {**params, "scope": "matching", "user_infos": infos}
     )
     assert found.error_id in ("01", "07")
-
-
-@given(user_infos_text(), st.text(max_size=30))
-def test_decoded_reads_user_infos_as_the_mock_does(text: str, other: str) -> None:
-    for value in (text, other, f" {other} "):
-        assert decoded({"user_infos": value}) == parse_params({"user_infos": value})
 
 
 @given(phone_numbers())
@@ -176,44 +175,54 @@ def test_magic_numbers_are_the_default_packs(
 
 
 # --- negatives ------------------------------------------------------------------------------
+# The expected ids come from the strategies' hand-written table (defects.py, a doc page per
+# row); the mock's domain and its request schemas are what these tests check against it.
 
 
 @given(data=st.data())
-def test_each_idmobile_defect_gets_its_id_from_the_mock(data: st.DataObject) -> None:
+def test_each_idmobile_defect_gets_its_documented_id_from_the_mock(data: st.DataObject) -> None:
     mock, token = service()
-    params, expected = data.draw(invalid_idmobile_requests(token=token, licence=LICENCE))
-    schema_id = contract().validate_request("IDMOBILE", decoded(params)).error_id
-    assert schema_id in (expected, None)
-    assert answered(lambda: mock.initiate(params, lambda session: "http://consent")) == expected
+    case: Negative = data.draw(invalid_idmobile_requests(token=token, licence=LICENCE))
+    schema_id = contract().validate_request("IDMOBILE", parse_params(case.params)).error_id
+    assert schema_id in (case.error_id, None), case.defect
+    answer = answered(lambda: mock.initiate(case.params, lambda session: "http://consent"))
+    assert answer == case.error_id, case.defect
 
 
 @given(data=st.data())
-def test_each_get_defect_gets_its_id_from_the_mock(data: st.DataObject) -> None:
+def test_each_get_defect_gets_its_documented_id_from_the_mock(data: st.DataObject) -> None:
     mock, token = service()
-    params, expected = data.draw(invalid_get_requests(token, LICENCE))
-    assert answered(lambda: mock.retrieve(params)) == expected
+    case: Negative = data.draw(invalid_get_requests(token, LICENCE))
+    assert answered(lambda: mock.retrieve(case.params)) == case.error_id, case.defect
 
 
 @given(invalid_token_requests(LICENCE, SECRET))
-def test_each_token_defect_gets_its_oauth_error_from_the_mock(
-    negative: tuple[dict[str, str], str],
-) -> None:
+def test_each_token_defect_gets_its_oauth_error_from_the_mock(case: Negative) -> None:
     mock, _ = service()
-    params, expected = negative
-    assert answered(lambda: mock.issue_token(params)) == expected
+    assert answered(lambda: mock.issue_token(case.params)) == case.error_id, case.defect
 
 
-def test_negative_mode_covers_the_documented_defects() -> None:
+def test_each_negative_carries_its_tables_row() -> None:
     seen: set[str] = set()
 
     @given(invalid_idmobile_requests())
-    def collect(negative: tuple[dict[str, str], str]) -> None:
-        seen.add(negative[1])
+    def collect(case: Negative) -> None:
+        assert DEFECTS["IDMOBILE"][case.defect.name] == case.defect
+        assert case.error_id == case.defect.error_id
+        seen.add(case.error_id)
 
     collect()
     # derandomized, 40 examples: the frequent ids at least
     assert {"01", "04"} <= seen
-    assert seen <= {"01", "02", "04", "05", "06", "07", "09", "10", "11", "30"}
+
+
+def test_the_defect_table_gives_only_documented_ids() -> None:
+    """Each row's id is one the catalogue lets its endpoint answer, and it cites a source."""
+    for endpoint, rows in DEFECTS.items():
+        for name, row in rows.items():
+            assert row.name == name
+            assert row.source.strip()
+            assert endpoint in catalogue().get(row.error_id).endpoints, row
 
 
 # --- scenario files -------------------------------------------------------------------------
@@ -225,3 +234,15 @@ def test_scenario_documents_validate_and_load(document: dict[str, Any]) -> None:
     loaded = load_text(yaml.safe_dump(document), "<hypothesis>")
     assert [s.id for s in loaded.scenarios] == [s["id"] for s in document.get("scenarios", [])]
     assert set(loaded.licences) == {lic["licence"] for lic in document.get("licences", [])}
+
+
+def test_every_idmobile_row_of_the_table_is_injected_in_some_scope() -> None:
+    """No dead row: each IDMOBILE defect of defects.py is one a strategy can draw."""
+    injected: set[str] = set()
+    for scope in COMMON["scope"]["enum"]:
+        params = {"number": "+33639980001", "token": "t", "name": "n", "licence": "1"}
+        params |= {"scope": scope, "redirect_uri": "http://a.example"}
+        params |= {"mode": "2"} if takes_mode(scope) else {}
+        params |= {"user_infos": "{}"} if needs_user_infos(scope) else {}
+        injected |= {case.defect.name for case in idmobile_cases(params)}
+    assert injected == set(DEFECTS["IDMOBILE"])

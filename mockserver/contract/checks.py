@@ -20,8 +20,10 @@ from typing import Any
 
 from mockserver.contract.errors import UnknownErrorId, catalogue, error_id_of, split_scope
 from mockserver.contract.schemas import Violation, contract, response_schema
+from mockserver.contract.scopes import direct_scopes
 
 JSON_TYPE = "application/json"
+# responses/matching_notp.schema.json: the scores /IDMOBILE/ answers for a direct scope.
 SCORES_SCHEMA = "matching_notp"
 
 
@@ -219,8 +221,9 @@ def body_fits_scope(operation: Operation, response: Response) -> None:
         return
     if operation.endpoint == "IDMOBILE":
         scores = not contract().validate_response(SCORES_SCHEMA, body) and "status" not in body
-        if scores and operation.scope != "matching_notp":
-            raise _fail(operation, body_fits_scope, "scores answered outside matching_notp")
+        if scores and operation.scope not in direct_scopes():
+            direct = ", ".join(sorted(direct_scopes()))
+            raise _fail(operation, body_fits_scope, f"scores answered outside {direct}")
     elif operation.endpoint == "GET":
         answered = body.get("scope")
         same = isinstance(answered, str) and sorted(split_scope(answered)) == sorted(

@@ -68,3 +68,21 @@ def retrieval_scope(scope: str) -> str:
 def needs_user_infos(scope: str | None) -> bool:
     """Does `scope` (single or combined) include a scope that takes user_infos?"""
     return any(part in user_infos_scopes() for part in split_scope(scope))
+
+
+@cache
+def consent_scope_values() -> tuple[str, ...]:
+    """Every value /GET/'s `scope` may take: the consent scopes, combined ones included."""
+    return _enum("consent_scope")
+
+
+def takes_mode(scope: str) -> bool:
+    """Does /IDMOBILE/ with `scope` require mode=2? (All but numVerify: the scope pages.)"""
+    return scope in _enum("mode_scope")
+
+
+@cache
+def direct_scopes() -> frozenset[str]:
+    """Single scopes /IDMOBILE/ answers itself, without consent or /GET/ (matching_notp): the
+    scope names that are not consent scopes."""
+    return frozenset(scope_names()) - consent_scopes()

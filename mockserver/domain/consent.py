@@ -72,7 +72,7 @@ class ConsentDesk:
         sent without a decision is checked when that decision accepts. approve with a wrong
         otp costs an attempt until max_attempts (then wrong_otp); with the right one (or none)
         it is approve, or operator_failure when the scenario says so. deny, and the other
-        DECISIONS an API client may post, apply as they are.
+        decisions an API client may post, apply as they are.
         """
         session = self.sessions.by_id(session_id)
         if session is None:

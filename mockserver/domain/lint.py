@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.contract.decisions import consent_errors, expiry_errors
+from mockserver.contract.scopes import consent_scopes
 from mockserver.domain.scenarios import Scenario, ScenarioSet
-from mockserver.domain.sessions import CONSENT_ERRORS
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _dead_settings(scenario: Scenario) -> Iterator[Finding]:
     yield from _dead_in(scenario, scenario.outcome_raw, "outcome")
     for scope, override in scenario.scopes_raw.items():
         yield from _dead_in(scenario, override, f"scopes.{scope}")
-        if scope == "matching_notp":
+        if scope not in consent_scopes():
             continue
         if "consent_required" in override:
             yield Finding(
@@ -140,14 +141,14 @@ def _dead_in(scenario: Scenario, raw: Mapping[str, Any], where: str) -> Iterator
                     f"{label}.{key} is unreachable: initiate_error "
                     f"{raw['initiate_error']} ends every request at /IDMOBILE/",
                 )
-    decision = (raw.get("consent") or {}).get("decision")
-    if decision in CONSENT_ERRORS and raw.get("result_error"):
+    decision = str((raw.get("consent") or {}).get("decision"))
+    if decision in consent_errors() and raw.get("result_error"):
         yield Finding(
             scenario.source,
             f"{label}.result_error is unreachable: consent decision "
-            f"{decision!r} always ends with error {CONSENT_ERRORS[decision]}",
+            f"{decision!r} always ends with error {consent_errors()[decision]}",
         )
-    if decision == "abandon":
+    if decision in expiry_errors():
         for key in ("result_error", "pending"):
             if key in raw:
                 yield Finding(

@@ -14,7 +14,7 @@ from typing import Any
 
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract
-from mockserver.contract.scopes import scope_names
+from mockserver.contract.scopes import retrieval_scope, scope_names
 from mockserver.domain import phones
 from mockserver.domain.faults import Fault
 from mockserver.domain.patterns import (
@@ -315,7 +315,7 @@ class _Builder:
         entry = catalogue().get(error_id)
         if endpoint == "GET":
             # matching_notp is retrieved as matching when the operator asks for consent.
-            scopes = ["matching" if s == "matching_notp" else s for s in scopes]
+            scopes = [retrieval_scope(s) for s in scopes]
         if not entry.allowed(endpoint):
             self._problem(
                 f"{pointer}/{key}", f"error {error_id} cannot be returned by /{endpoint}/"

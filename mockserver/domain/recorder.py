@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from mockserver.contract.errors import catalogue, error_id_of, split_scope
+from mockserver.contract.scopes import direct_scopes, retrieval_scope, scope_names
 from mockserver.domain import phones
 from mockserver.domain.pseudonymise import RECORDED_CAPACITY, Pseudonymiser, personal_values
 from mockserver.domain.rules import licence_of
@@ -35,7 +36,6 @@ RECORDED_SECRET = "recorded-secret"
 MAX_FLOWS_PER_NUMBER = 32
 MAX_OPEN_FLOWS = 10_000
 DEFAULT_OPERATOR = "Orange"
-SCOPE_NAMES = ("matching_notp", "numVerify", "formfilling", "matching")
 SCORE_KEYS = ("family_name", "given_name", "gender", "birthdate", "email")
 HEADER = (
     "# Recorded by `dqe-mock proxy`. Phone numbers and personal data are pseudonymised;\n"
@@ -87,14 +87,14 @@ class Flow:
             ]
             error = {"initiate_error": self.initiate_error}
             return _for(allowed or split_scope(self.scope), error)
-        if self.scope == "matching_notp" and not self.consent:
+        if self.scope in direct_scopes() and not self.consent:
             pinned = pin_scores(self.scores or {})
-            return {"matching_notp": {"scores": pinned} if pinned else {}}
+            return {self.scope: {"scores": pinned} if pinned else {}}
         parts: dict[str, dict[str, Any]] = {}
         result_scopes = split_scope(self.scope)
-        if self.scope == "matching_notp":
-            parts["matching_notp"] = {"consent_required": True}
-            result_scopes = ("matching",)
+        if self.scope in direct_scopes():
+            parts[self.scope] = {"consent_required": True}
+            result_scopes = (retrieval_scope(self.scope),)
         if self.answered:
             parts.update(_for(result_scopes, self._result()))
         return parts
@@ -286,7 +286,7 @@ def _score(value: Any) -> float | str | None:
 def _for(scopes: Iterable[str], outcome: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`outcome` for each scope, less what a scope never uses (scores, numverify)."""
     parts = {}
-    for scope in (s for s in scopes if s in SCOPE_NAMES):
+    for scope in (s for s in scopes if s in scope_names()):
         parts[scope] = copy.deepcopy(outcome)
         if scope != "matching":
             parts[scope].pop("scores", None)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mockserver.contract.errors import DqeError, split_scope
+from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
-from mockserver.contract.scopes import consent_scopes, needs_user_infos, retrieval_scope
+from mockserver.contract.scopes import direct_scopes, needs_user_infos, retrieval_scope
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
 from mockserver.domain.consent import ConsentDesk, ConsentStep
@@ -204,8 +204,7 @@ class IdMobile:
         outcome = scenario.outcome_for(scope)
         infos = params.get("user_infos")
         user_infos = infos if isinstance(infos, dict) else None
-        consent = bool(set(split_scope(scope)) & consent_scopes()) or outcome.consent_required
-        if not consent:
+        if scope in direct_scopes() and not outcome.consent_required:
             return bodies.scores(user_infos, scenario.subscriber, outcome.scores)
         operator = _found(attempt.operator).name
         session = self._open_session(params, attempt, retrieval_scope(scope), operator, call)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from mockserver.contract.decisions import consent_errors
 from mockserver.domain.scenarios import Outcome
 
-CONSENT_ERRORS = {"deny": "21", "wrong_otp": "20", "operator_failure": "18"}
 # Sessions kept at most; past it, the one that finished first goes, else the oldest.
 DEFAULT_MAX_SESSIONS = 100_000
 # Timeline events kept per session (a client may poll a pending session thousands of times).
@@ -211,9 +211,8 @@ class Session:
 
     def final_error(self) -> str | None:
         """The error id this session ends with, if it ends with one."""
-        if self.decision in CONSENT_ERRORS:
-            return CONSENT_ERRORS[self.decision]
-        return self.outcome.result_error
+        consent_error = consent_errors().get(self.decision or "")  # x-dqe-error-by-decision
+        return consent_error if consent_error is not None else self.outcome.result_error
 
 
 class SessionStore:

@@ -7,14 +7,13 @@ import re
 
 from aiohttp import web
 
+from mockserver.contract.decisions import consent_decisions
 from mockserver.domain.consent import ConsentStep
 from mockserver.domain.sessions import Session
 from mockserver.domain.urls import origin_of_host
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, decode
 from mockserver.http.keys import SERVICE, SETTINGS
-
-DECISIONS = ("approve", "deny", "wrong_otp", "abandon", "operator_failure")
 
 # The pages run no script and load nothing; they may not be framed; the session id in the url
 # is not sent on to the partner as a Referer.
@@ -71,8 +70,8 @@ async def consent(request: web.Request) -> web.StreamResponse:
     except DecodeError as exc:
         raise _bad_request(str(exc)) from exc
     decision = values.get("decision") or None
-    if decision is not None and decision not in DECISIONS:
-        raise _bad_request(f"decision must be one of {', '.join(DECISIONS)}")
+    if decision is not None and decision not in consent_decisions():
+        raise _bad_request(f"decision must be one of {', '.join(consent_decisions())}")
     step = request.app[SERVICE].consent(
         request.match_info["session_id"], decision, values.get("otp")
     )

@@ -12,6 +12,7 @@ from yarl import URL
 
 from mockserver.contract.errors import error_id_of
 from mockserver.contract.schemas import Violation, contract, response_schema
+from mockserver.contract.user_infos import user_infos_keys
 
 DEFAULT_LICENCE = "100001"
 DEFAULT_SECRET = "demo-secret"
@@ -19,8 +20,7 @@ DEFAULT_SECRET = "demo-secret"
 
 def user_infos(**values: str) -> str:
     """A user_infos JSON text with all twelve keys (empty unless given)."""
-    keys = contract().schemas["common.schema.json"]["$defs"]["user_infos_keys"]["const"]
-    return json.dumps({k: values.get(k, "") for k in keys})
+    return json.dumps({k: values.get(k, "") for k in user_infos_keys()})
 
 
 @dataclass

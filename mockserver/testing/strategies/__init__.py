@@ -1,19 +1,20 @@
 """Hypothesis strategies derived from the contract's schemas, for integrators' tests."""
 
 # Positive strategies give requests the request schemas accept. The negative mode
-# (`invalid_*_requests`) gives pairs of a request with exactly one defect and the error id the
-# contract answers it with. Scopes, keys, enums, consts and patterns are read from
-# `contract().schemas`, never retyped. Needs hypothesis (the `test` extra).
+# (`invalid_*_requests`) gives Negative(params, error_id, defect): a request with exactly one
+# defect, the error id the vendor docs give for it (the hand-written table in `defects.py`,
+# with the doc page of each row) and the defect itself. Scopes, keys, enums, consts and
+# patterns are read from `contract().schemas`, never retyped. Needs hypothesis (the `test`
+# extra).
 
 from mockserver.testing.strategies._schema import (
     COMMON,
     SCENARIO_SCHEMA,
     Given,
     Params,
-    decoded,
 )
+from mockserver.testing.strategies.defects import DEFECTS, Defect
 from mockserver.testing.strategies.negative import (
-    Defect,
     Negative,
     invalid_get_requests,
     invalid_idmobile_requests,
@@ -47,6 +48,7 @@ from mockserver.testing.strategies.values import (
 __all__ = [
     "COMMON",
     "DEFAULT_PACK",
+    "DEFECTS",
     "EXAMPLE_TOKEN",
     "OPTIONAL_IDMOBILE",
     "SCENARIO_SCHEMA",
@@ -57,7 +59,6 @@ __all__ = [
     "PhoneKind",
     "client_formats",
     "consent_scopes",
-    "decoded",
     "french_numbers",
     "get_requests",
     "idmobile_requests",

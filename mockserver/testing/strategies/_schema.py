@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 from hypothesis import strategies as st
 
 from mockserver.contract.schemas import REQUEST_SCHEMAS, contract
-from mockserver.domain.service import parse_params
 
 Params: TypeAlias = dict[str, str]
 Given: TypeAlias = str | st.SearchStrategy[str]
@@ -62,11 +60,6 @@ def _required(endpoint: str, scope: str | None) -> list[str]:
 
 def _given(value: Given) -> st.SearchStrategy[str]:
     return value if isinstance(value, st.SearchStrategy) else st.just(value)
-
-
-def decoded(params: Mapping[str, str]) -> dict[str, Any]:
-    """Parameters as the request schemas see them (the mock's own decoding, not a copy)."""
-    return parse_params(params)
 
 
 def _text(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str]:

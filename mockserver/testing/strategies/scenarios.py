@@ -11,7 +11,8 @@ from jsonschema import Draft202012Validator
 
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract
-from mockserver.testing.strategies._schema import SCENARIO_SCHEMA, _enum, _text
+from mockserver.contract.scopes import retrieval_scope, scope_names
+from mockserver.testing.strategies._schema import SCENARIO_SCHEMA, _text
 from mockserver.testing.strategies.values import french_numbers, phone_numbers
 
 if TYPE_CHECKING:
@@ -38,10 +39,7 @@ def _error_ids(endpoint: str, path: tuple[str, ...]) -> st.SearchStrategy[str]:
     if scope is None:
         # An outcome-level error applies to every scope the scenario answers: only ids that
         # each of those scopes may return (the loader refuses the others).
-        answered = [
-            s if endpoint == "IDMOBILE" else "matching" if s == "matching_notp" else s
-            for s in _enum("scope_name")
-        ]
+        answered = [s if endpoint == "IDMOBILE" else retrieval_scope(s) for s in scope_names()]
         ids = [i for i in ids if all(catalogue().get(i).allowed(endpoint, s) for s in answered)]
     return st.sampled_from(ids)
 

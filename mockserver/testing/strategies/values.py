@@ -15,8 +15,11 @@ import phonenumbers
 import yaml
 from hypothesis import strategies as st
 
+from mockserver.contract.scopes import consent_scope_values, scope_values
+from mockserver.contract.user_infos import user_infos_fields
+from mockserver.contract.user_infos import user_infos_keys as contract_user_infos_keys
 from mockserver.resources import scenarios_dir
-from mockserver.testing.strategies._schema import _defs, _enum, _off_pattern, _prop, _text
+from mockserver.testing.strategies._schema import _off_pattern, _prop, _text
 
 PhoneKind = Literal["mobile", "any", "landline"]
 
@@ -28,12 +31,12 @@ DEFAULT_PACK = "default.yaml"
 
 def scopes() -> st.SearchStrategy[str]:
     """Every /IDMOBILE/ scope, combined ones included."""
-    return st.sampled_from(_enum("scope"))
+    return st.sampled_from(scope_values())
 
 
 def consent_scopes() -> st.SearchStrategy[str]:
     """The scopes that go through consent and are retrieved with /GET/."""
-    return st.sampled_from(_enum("consent_scope"))
+    return st.sampled_from(consent_scope_values())
 
 
 def _is_kind(kind: PhoneKind, e164: str) -> bool:
@@ -89,13 +92,12 @@ def phone_numbers(kind: PhoneKind = "mobile") -> st.SearchStrategy[str]:
 
 
 def _user_infos_fields() -> dict[str, dict[str, Any]]:
-    parts = _defs()["user_infos"]["then"]["allOf"]
-    return {k: v for part in parts for k, v in part.get("properties", {}).items()}
+    return user_infos_fields()
 
 
 def user_infos_keys() -> list[str]:
     """The twelve user_infos keys, in the documented order."""
-    return list(_defs()["user_infos_keys"]["const"])
+    return list(contract_user_infos_keys())
 
 
 _BIRTHDATES = (date(1900, 1, 1), date(2012, 12, 31))

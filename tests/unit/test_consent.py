@@ -98,7 +98,9 @@ def test_unknown_sessions_have_no_page() -> None:
 
 
 def test_the_open_page_asks_for_the_code() -> None:
-    step = Desk(otp="4242", max_attempts=5).view()
+    desk = Desk(otp="4242", max_attempts=5)
+    step = desk.view()
+    assert step.session is desk.session
     assert (step.completed, step.redirect_to, step.expired, step.error) == (
         False,
         None,
@@ -150,6 +152,17 @@ def test_a_forgotten_token_expires_the_page() -> None:
     assert desk.view().expired is True
 
 
+def test_the_timeline_is_on_the_sessions_own_clock() -> None:
+    desk = Desk()
+    desk.clock.advance(10, key=desk.token)
+    desk.answer("approve", "000000")
+    desk.answer("approve", "123456")
+    assert desk.later() == (
+        Event(1010.0, "otp", "wrong code (1)"),
+        Event(1010.0, "consent", "approve"),
+    )
+
+
 def test_only_the_sessions_own_clock_counts() -> None:
     desk = Desk()
     desk.clock.advance(TTL, key="someone-else")
@@ -164,6 +177,7 @@ def test_the_right_code_and_accept_succeed() -> None:
     step = desk.answer("approve", "123456")
     assert (step.completed, step.redirect_to) == (True, done_url(desk, "success"))
     assert step.message == "Consent finished: success."
+    assert step.session is desk.session
     assert (desk.session.decision, desk.session.final_error()) == ("approve", None)
     assert desk.later() == (Event(1000.0, "consent", "approve"),)
 
@@ -292,6 +306,8 @@ def test_a_code_without_decision_is_checked_as_accept_would() -> None:
     right = Desk(decision="operator_failure")
     right.answer(otp="123456")
     assert right.session.final_error() == "18"
+    failing = Desk(decision="operator_failure")
+    assert failing.answer(otp="999999").message == "Wrong code, 2 tries left."
 
 
 def test_a_code_without_decision_does_not_override_a_refusal() -> None:
@@ -344,3 +360,4 @@ def test_without_redirect_uri_the_page_confirms_instead() -> None:
     step = desk.answer("approve", "123456")
     assert (step.completed, step.redirect_to) == (True, None)
     assert step.message == "Consent finished: success."
+    assert step.session is desk.session

@@ -75,6 +75,8 @@ def test_the_first_fault_that_applies_wins_and_a_used_one_gives_way() -> None:
     assert book.pick([once, always], IDMOBILE, "a") is once
     assert book.pick([once, always], IDMOBILE, "a") is always
     assert book.pick([], IDMOBILE, "a") is None
+    elsewhere = Fault("elsewhere", "reset", endpoint="GET")
+    assert book.pick([elsewhere, always], IDMOBILE, "a") is always
 
 
 def test_first_zero_never_fires() -> None:

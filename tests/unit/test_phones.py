@@ -42,6 +42,17 @@ def test_line_types_and_regions(raw: str, region: str | None, e164: str, line: L
     assert number.eligible is (line is LineType.MOBILE)
 
 
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [("0470123456", "BE", "+32470123456"), ("0470123456", None, "+33470123456"),
+     ("06 39 98 00 01", "FR", "+33639980001")],
+)  # fmt: skip
+def test_normalise_reads_numbers_in_the_region_given(
+    raw: str, region: str | None, e164: str
+) -> None:
+    assert normalise(raw, region) == e164
+
+
 def test_the_region_is_the_numbers_own() -> None:
     assert parse("+32470123456").region == "BE"
     assert parse("+16502530000", "FR").region == "US"

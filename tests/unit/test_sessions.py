@@ -16,6 +16,7 @@ import pytest
 
 from mockserver.domain.scenarios import Consent, Outcome, Pending
 from mockserver.domain.sessions import (
+    _FACTS,
     MAX_EVENTS,
     MAX_SHARED_FACTS,
     Event,
@@ -35,9 +36,10 @@ def make(
     outcome: Outcome = PLAIN,
     namespace: str = "default",
     created_at: float = 0.0,
+    licence: str = "100001",
 ) -> Session:
     return Session(
-        id=sid, token=token, licence="100001", scope="formfilling", number="+33639980001",
+        id=sid, token=token, licence=licence, scope="formfilling", number="+33639980001",
         operator="Orange", scenario_id="happy", outcome=outcome, subscriber=SUBSCRIBER,
         created_at=created_at, partner="Partner", namespace=namespace, code_name="CODE",
         redirect_uri="https://partner.example/cb",
@@ -45,7 +47,8 @@ def make(
 
 
 def test_a_new_session_awaits_consent_with_what_it_was_opened_with() -> None:
-    session = make(created_at=12.5)
+    _FACTS.clear()  # a cache (which a forked test run inherits): emptying it changes no session
+    session = make(created_at=12.5, namespace="fresh-new-session")
     assert session.phase is Phase.AWAITING_CONSENT
     assert (session.licence, session.scope, session.operator, session.scenario_id) == (
         "100001",
@@ -53,12 +56,37 @@ def test_a_new_session_awaits_consent_with_what_it_was_opened_with() -> None:
         "Orange",
         "happy",
     )
-    assert (session.namespace, session.partner, session.code_name) == ("default", "Partner", "CODE")
+    assert (session.namespace, session.partner) == ("fresh-new-session", "Partner")
+    assert session.code_name == "CODE"
     assert session.subscriber == {"sub": "x"}
     assert session.outcome is PLAIN
     assert (session.decision, session.consented_at, session.final) == (None, None, None)
     assert (session.otp_attempts, session.polls_after_consent, session.scores) == (0, 0, None)
     assert session.events == (Event(12.5, "initiate", "scope=formfilling scenario=happy"),)
+
+
+def test_partner_code_name_and_namespace_default_to_none_given() -> None:
+    session = Session(
+        id="s1", token="TKa", licence="100001", scope="numVerify", number="+33639980001",
+        operator="Orange", scenario_id="happy", outcome=PLAIN, subscriber=SUBSCRIBER,
+        created_at=0.0,
+    )  # fmt: skip
+    assert (session.partner, session.code_name, session.namespace) == ("", "", "default")
+    assert session.redirect_uri is None
+
+
+def test_sessions_with_different_subscriber_records_keep_their_own() -> None:
+    mine, theirs = {"sub": "mine"}, {"sub": "theirs"}
+    _FACTS.clear()
+    first = Session(
+        id="s1", token="TKa", licence="L-own-record", scope="numVerify", number="+33639980001",
+        operator="Orange", scenario_id="happy", outcome=PLAIN, subscriber=mine, created_at=0.0,
+    )  # fmt: skip
+    second = Session(
+        id="s2", token="TKb", licence="L-own-record", scope="numVerify", number="+33639980001",
+        operator="Orange", scenario_id="happy", outcome=PLAIN, subscriber=theirs, created_at=0.0,
+    )  # fmt: skip
+    assert (first.subscriber, second.subscriber) == (mine, theirs)
 
 
 def test_sessions_of_the_same_kind_share_one_facts_record() -> None:
@@ -68,11 +96,15 @@ def test_sessions_of_the_same_kind_share_one_facts_record() -> None:
 
 
 def test_the_shared_facts_are_bounded() -> None:
-    outcome = Outcome()
-    first = shared_facts("L0", "numVerify", "Orange", "x", outcome, {}, "bound")
-    for n in range(1, MAX_SHARED_FACTS + 1):
-        shared_facts(f"L{n}", "numVerify", "Orange", "x", outcome, {}, "bound")
-    again = shared_facts("L0", "numVerify", "Orange", "x", outcome, {}, "bound")
+    outcome, record = Outcome(), {}
+    _FACTS.clear()  # a cache: emptying it changes no session
+    first = shared_facts("L0", "numVerify", "Orange", "x", outcome, record, "bound")
+    for n in range(1, MAX_SHARED_FACTS):
+        shared_facts(f"L{n}", "numVerify", "Orange", "x", outcome, record, "bound")
+    assert shared_facts("L0", "numVerify", "Orange", "x", outcome, record, "bound") is first
+    shared_facts("one-more", "numVerify", "Orange", "x", outcome, record, "bound")
+    assert len(_FACTS) == MAX_SHARED_FACTS == 1024
+    again = shared_facts("L0", "numVerify", "Orange", "x", outcome, record, "bound")
     assert again == first
     assert again is not first  # the oldest record was no longer shared
 
@@ -287,6 +319,10 @@ def test_pages_follow_arrival_with_a_cursor() -> None:
     assert store.page(limit=1, namespace="odd") == ([sessions[1]], 2)
     assert store.page() == (sessions, None)
     assert store.page(limit=5) == (sessions, None)
+    for n in range(5, 101):
+        store.put(make(sid=f"s{n}", token=f"TK{n}"))
+    page, cursor = store.page()  # 100 by default (README "State, stopping and safe methods")
+    assert (len(page), cursor) == (100, 100)
 
 
 def test_reset_of_a_namespace_forgets_only_its_sessions() -> None:

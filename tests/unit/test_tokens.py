@@ -82,6 +82,8 @@ def test_values_are_distinct_and_reproducible_from_the_seed() -> None:
     )
     assert first == again
     assert len(set(first)) == 6
+    many = [TokenStore().issue("L", now=0.0, ttl=60) for _ in range(32)]
+    assert all(TOKEN.match(t.value) and REFRESH.match(r) for t, r, _ in many)  # 40 hex digits
     assert set(first).isdisjoint(other)
     assert values(TokenStore()) != values(TokenStore())  # unseeded: 160 fresh bits each
 

@@ -63,7 +63,7 @@ def test_url_error_is_a_value_error() -> None:
     ("url", "base"),
     [("http://localhost:9000", "http://localhost:9000"),
      ("https://mock.example/prefix/", "https://mock.example/prefix"),
-     ("http://h.example//", "http://h.example")],
+     ("http://h.example//", "http://h.example"), ("http://h.example/APEX/", "http://h.example/APEX")],
 )  # fmt: skip
 def test_public_url_loses_its_trailing_slash(url: str, base: str) -> None:
     assert check_base_url(url) == base
@@ -102,6 +102,7 @@ def test_unusable_public_urls(url: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("host", "origin"),
     [("mock.example", "http://mock.example"), ("127.0.0.1:8080", "http://127.0.0.1:8080"),
+     ("XBOX.example", "http://XBOX.example"),
      ("[::1]:9000", "http://[::1]:9000")],
 )  # fmt: skip
 def test_a_valid_host_header_gives_an_origin(host: str, origin: str) -> None:
@@ -142,6 +143,7 @@ def test_the_scheme_of_an_origin_must_be_http() -> None:
         ("https://p/cb?a=1#f?g", "https://p/cb?a=1&token=T&status=ok#f?g"),
         ("https://p/cb#", "https://p/cb?token=T&status=ok#"),
         ("https://p/cb?a=%ff", "https://p/cb?a=%ff&token=T&status=ok"),
+        ("https://p/cb?%ff=1", "https://p/cb?%ff=1&token=T&status=ok"),  # not UTF-8: kept
     ],
 )
 def test_with_params_keeps_the_url_and_replaces_its_own(uri: str, expected: str) -> None:

@@ -60,8 +60,7 @@ def check_base_url(url: str) -> str:
         _check_authority(url)
     except UrlError as exc:
         raise UrlError(f"--public-url {url!r} {exc}") from exc
-    parts = urlsplit(url)
-    if parts.query or parts.fragment or "?" in url or "#" in url:
+    if "?" in url or "#" in url:  # an empty query or fragment too
         raise UrlError(f"--public-url {url!r} must not have a query or a fragment")
     return url.rstrip("/")
 

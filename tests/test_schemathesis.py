@@ -37,9 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "tests" / "schemathesis.toml"
 SOURCE = ROOT / "schemas" / "openapi.yaml"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-# Seconds of each run (Schemathesis spreads fuzzing and stateful over what is left); two runs
-# stay within the three minutes the suite may spend here on the project's 2-core machine.
-BUDGET = {"api": 45, "admin": 25}
+# The work of each run is bounded by counts (max-examples here, the stateful phase's in
+# schemathesis.toml), never by time: a time budget made the verdict depend on the machine's
+# load (fewer cases, a phase cut short). TIMEOUT only stops a run that hangs.
+TIMEOUT = 600
 # The admin API's operations that change the mock's state (its reads stay in the first run:
 # the stateful phase follows /IDMOBILE/ to the session's timeline and on to the consent page).
 ADMIN_WRITES = (
@@ -60,7 +61,7 @@ def st_command(location: str, part: str, report: Path, *extra: str) -> list[str]
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG),
         "run", location, *extra, *PARTS[part],
         "--phases", ",".join(PHASES), "--mode", "all", "--generation-deterministic",
-        "--max-examples", "10", "--max-time", str(BUDGET[part]),
+        "--max-examples", "10",
         "--no-color", "--report", "json", "--report-json-path", str(report),
     ]  # fmt: skip
 
@@ -75,9 +76,8 @@ def operation_count(part: str) -> int:
 
 
 def judge(command: list[str]) -> tuple[dict[str, Any], str]:
-    budget = int(command[command.index("--max-time") + 1])
     done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=budget + 120, check=False
+        command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
     output = done.stdout + done.stderr
     report = Path(command[command.index("--report-json-path") + 1])

@@ -160,7 +160,7 @@ def birthdate_score(typed: str, held: str) -> Score:
     0.0 otherwise. A value that is not a date scores 1.0 only when equal to the other.
     """
     mine, theirs = typed.strip(), held.strip()
-    if not mine:
+    if not fold(mine):
         return ""
     a, b = _date(mine), _date(theirs)
     if a is None or b is None:

@@ -308,9 +308,7 @@ def compute_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[s
 
 def apply_pinned(scores: dict[str, Any], pinned: Mapping[str, Any]) -> dict[str, Any]:
     """Overlay the scenario's pinned scores (address key by key) on computed ones."""
-    result = {**scores, **{k: v for k, v in pinned.items() if k != "address"}}
-    result["address"] = {**scores["address"], **pinned.get("address", {})}
-    return result
+    return {**scores, **pinned, "address": {**scores["address"], **pinned.get("address", {})}}
 
 
 def _s(mapping: Mapping[str, Any], key: str) -> str:

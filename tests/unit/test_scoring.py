@@ -250,6 +250,7 @@ TABLE: list[tuple[str, str, str, float, float, str, str]] = [
     ("country", "Frnace", "France", 0.75, 0.9, SAME, "typo, not a country"),
     ("country", "France", "Belgique", 0.0, 0.0, OTHER, "another country"),
     ("country", "Espagne", "ES", 1.0, 1.0, SAME, "French name, alpha-2"),
+    ("country", "Germony", "France", 0.0, 0.5, OTHER, "a typo of another country"),
     # --- email ---
     ("email", "Jean.Dupont@Example.COM", "jean.dupont@example.com", 1.0, 1.0, SAME, "case"),
     (
@@ -416,11 +417,19 @@ def test_pack_is_one_byte_a_score_empty_as_255() -> None:
     assert unpack(pack(scores)) == scores
 
 
+@pytest.mark.parametrize("size", [4, 8, 10])
+def test_unpack_refuses_a_pack_of_another_size(size: int) -> None:
+    """Nine bytes, one per score: anything else is a corrupt session, not scores."""
+    with pytest.raises(ValueError, match="zip"):
+        unpack(bytes(size))
+
+
 # --- the score object ----------------------------------------------------------------------
 
 RECORD = {
     "given_name": "Jean",
     "family_name": "Dupont",
+    "maiden_name": "Leroy",
     "gender": "M",
     "birthdate": "1985-04-12",
     "email": "jean.dupont@example.com",
@@ -458,6 +467,43 @@ def test_readme_example_scores() -> None:
         "given_name": 1.0,
         "email": 1.0,
     }
+
+
+def test_the_record_typed_back_scores_one_everywhere() -> None:
+    address = RECORD["address"]
+    assert isinstance(address, dict)
+    user = {
+        "lastname": "Dupont",
+        "maiden_name": "Leroy",
+        "firstname": "Jean",
+        **{key: RECORD[key] for key in ("gender", "birthdate", "email")},
+        **address,
+    }
+    scores = compute_scores(user, RECORD)
+    assert scores.pop("address") == dict.fromkeys(
+        ("country", "postal_code", "street_address", "locality"), 1.0
+    )
+    assert scores == dict.fromkeys(
+        ("family_name", "gender", "birthdate", "given_name", "email"), 1.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ({"lastname": "Xyzzy", "maiden_name": "Leroy"}, 1.0),  # the user's maiden name
+        ({"lastname": "Leroy"}, 1.0),  # the record's maiden name
+        ({"maiden_name": "Dupont"}, 1.0),  # maiden name typed as the usage name
+    ],
+)
+def test_maiden_names_count_in_the_score_object(user: dict[str, str], expected: float) -> None:
+    assert compute_scores(user, RECORD)["family_name"] == expected
+
+
+def test_street_numbers_count_in_the_score_object() -> None:
+    """README "Matching scores": another number in the same street is 0.7."""
+    user = {"street_address": "rue de la Paix", "number": "12"}
+    assert compute_scores(user, RECORD)["address"]["street_address"] == 0.7
 
 
 def test_nothing_typed_is_empty_everywhere() -> None:

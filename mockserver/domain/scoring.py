@@ -91,7 +91,8 @@ def _name_similarity(mine: list[str], theirs: list[str]) -> float:
     core_mine, core_theirs = _core(mine), _core(theirs)
     if sorted(core_mine) == sorted(core_theirs):
         return REORDERED
-    if set(core_mine) < set(core_theirs) or set(core_theirs) < set(core_mine):
+    fewer, more = sorted((set(core_mine), set(core_theirs)), key=len)
+    if fewer <= more:  # "marie marie" / "marie" too
         return PART_OF_COMPOUND
     initials = _initials(core_mine, core_theirs)
     if initials:
@@ -312,8 +313,7 @@ def apply_pinned(scores: dict[str, Any], pinned: Mapping[str, Any]) -> dict[str,
 
 
 def _s(mapping: Mapping[str, Any], key: str) -> str:
-    value = mapping.get(key, "")
-    return value if isinstance(value, str) else str(value)
+    return str(mapping.get(key, ""))  # a JSON number (number: 10) is compared as text
 
 
 # A session keeps its computed scores as one byte each, in this order (README "State"): a dict

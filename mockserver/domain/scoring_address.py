@@ -86,8 +86,8 @@ class Street:
     name: str
 
 
-def parse_street(street: str, number: str = "") -> Street:
-    """Split "10 bis bd des Capucines" into ("10", "bis", "boulevard", "capucines").
+def parse_street(street: str, number: str) -> Street:
+    """Split ("10 bis bd des Capucines", "") into ("10", "bis", "boulevard", "capucines").
 
     `number` is user_infos' (or the record's) separate street number; when given it wins
     over a number written at the start of `street`. Articles (de, la, des...) leave the name;
@@ -121,7 +121,7 @@ def _leading_number(tokens: list[str], data: StreetData) -> tuple[str, str]:
     if not tokens or not tokens[0][:1].isdigit():
         return "", ""
     found = _number_of(tokens.pop(0), data)
-    if tokens and tokens[0] in data.indices and len(tokens) > 1:
+    if tokens and tokens[0] in data.indices:
         found = (found[0], data.indices[tokens.pop(0)])
     return found
 

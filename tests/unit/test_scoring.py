@@ -31,6 +31,7 @@ from mockserver.domain.scoring import (
     unpack,
 )
 from mockserver.domain.scoring_address import (
+    Street,
     locality_score,
     parse_street,
     postal_code_score,
@@ -96,6 +97,7 @@ TABLE: list[tuple[str, str, str, float, float, str, str]] = [
     ("name", "Jean P.", "Jean Pierre", 0.7, 0.7, SAME, "second name as an initial"),
     ("name", "J.-P.", "Jean-Pierre", 0.6, 0.6, SAME, "initials only"),
     ("name", "Dupond", "Dupont", 0.8, 0.94, SAME, "one-letter typo at the end"),
+    ("name", "Piere", "Pierre", 0.94, 0.94, SAME, "a letter left out: (JW 0.967 + Indel 10/11) / 2"),
     ("name", "Letitia", "Laetitia", 0.85, 0.94, SAME, "ae typed as e"),
     ("name", "Tomas", "Thomas", 0.85, 0.94, SAME, "silent h left out"),
     ("name", "Francois", "François", 1.0, 1.0, SAME, "cedilla"),
@@ -125,6 +127,9 @@ TABLE: list[tuple[str, str, str, float, float, str, str]] = [
     ("street", "all des Pins", "allée des Pins", 1.0, 1.0, SAME, "ALL is allée"),
     ("street", "rue du Gal Leclerc", "rue du Général Leclerc", 1.0, 1.0, SAME, "GAL is général"),
     ("street", "La Canebière", "la canebiere", 1.0, 1.0, SAME, "a street with no type"),
+    ("street", "rue Mont Martre", "rue Montmartre", 1.0, 1.0, SAME, "a space inside the name"),
+    ("street", "1b rue de la Paix", "1 bis rue de la Paix", 1.0, 1.0, SAME, "one digit, glued index"),
+    ("street", "10A rue de la Paix", "10D rue de la Paix", 0.9, 0.9, OTHER, "letters A and D: two buildings at number 10"),
     ("street", "rue de la Paiz", "rue de la Paix", 0.7, 0.9, SAME, "typo in the name"),
     # --- street: another place ---
     ("street", "boulevard des Capucines", "rue de la Paix", 0.0, 0.3, OTHER, "another street altogether"),
@@ -137,9 +142,11 @@ TABLE: list[tuple[str, str, str, float, float, str, str]] = [
     ("locality", "Paris Cedex 08", "Paris", 1.0, 1.0, SAME, "CEDEX and its number"),
     ("locality", "Lyon 3e", "Lyon 3ème arrondissement", 1.0, 1.0, SAME, "the same arrondissement"),
     ("locality", "Marseille 8e", "Marseille 2e", 0.5, 0.5, OTHER, "another arrondissement"),
-    ("locality", "Bordeau", "Bordeaux", 0.85, 0.95, SAME, "typo"),
-    ("locality", "Saint-Denis", "Saint-Dizier", 0.0, 0.5, OTHER, "two towns sharing 'Saint'"),
+    ("locality", "Bordeau", "Bordeaux", 0.93, 0.93, SAME, "typo: Indel 14/15"),
+    ("locality", "Saint-Denis", "Saint-Dizier", 0.36, 0.36, OTHER, "two towns sharing 'Saint': Indel denis/dizier 4/11"),
     ("locality", "Lyon", "Marseille", 0.0, 0.3, OTHER, "another city"),
+    ("locality", "Villeneuve", "Villeneuve-d'Ascq", 0.5, 0.85, OTHER, "the first word of another town"),
+    ("locality", "Villeneuve-d'Ascq", "Villeneuve", 0.5, 0.85, OTHER, "the other way round"),
     # --- postal code ---
     ("postal", "75 002", "75002", 1.0, 1.0, SAME, "space inside"),
     ("postal", "69002", "69003", 0.0, 0.0, OTHER, "another arrondissement of Lyon"),
@@ -148,6 +155,7 @@ TABLE: list[tuple[str, str, str, float, float, str, str]] = [
     ("postal", "33000", "33800", 0.3, 0.3, OTHER, "two codes of the Gironde"),
     ("postal", "97110", "97200", 0.0, 0.0, OTHER, "Guadeloupe vs Martinique: 971 vs 972"),
     ("postal", "75002", "13002", 0.0, 0.0, OTHER, "another department"),
+    ("postal", "750021", "75002", 0.0, 0.0, OTHER, "six digits: no French code, exact only"),
     ("postal", "97100", "97110", 0.3, 0.3, OTHER, "two codes of Guadeloupe (971)"),
     ("postal", "98714", "98735", 0.3, 0.3, OTHER, "two codes of French Polynesia (987)"),
     ("postal", "98714", "98800", 0.0, 0.0, OTHER, "French Polynesia vs New Caledonia"),
@@ -246,12 +254,13 @@ def test_street_number_key_wins_over_the_number_in_the_street() -> None:
 
 
 def test_street_parts() -> None:
-    assert parse_street("10 bis bd des Capucines") == parse_street("capucines", "10b").__class__(
+    assert parse_street("10 bis bd des Capucines", "") == Street(
         "10", "bis", "boulevard", "capucines"
     )
-    assert parse_street("Grande Rue").kind == ""  # a type alone is the street's name
-    assert parse_street("rond-point des Champs").kind == "rond point"
-    assert parse_street("007 rue X").number == "7"
+    assert parse_street("capucines", "10b") == Street("10", "bis", "", "capucines")
+    assert parse_street("Grande Rue", "").kind == ""  # a type alone is the street's name
+    assert parse_street("rond-point des Champs", "").kind == "rond point"
+    assert parse_street("007 rue X", "").number == "7"
 
 
 def test_pinned_scores_replace_computed_ones_key_by_key() -> None:

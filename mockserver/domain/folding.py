@@ -1,0 +1,32 @@
+"""Text folding shared by the scorers: one comparable form of a name or address part."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters NFKD does not decompose (they are letters of their own, not a base and an accent):
+# French ligatures and the few others a form may carry.
+_LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "\u0131": "i"})
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII-like form: accents dropped, æ/œ spelled out, punctuation as spaces.
+
+    Invariant to the Unicode normalisation form (NFC/NFD/NFKC), case and surrounding
+    whitespace; hyphens, apostrophes and dots become single spaces: "d'Œuvre-Lætitia"
+    gives "d oeuvre laetitia".
+    """
+    decomposed = unicodedata.normalize("NFKD", text).casefold().translate(_LETTERS)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    cleaned = "".join(c if c.isalnum() else " " for c in plain)
+    return " ".join(cleaned.split())
+
+
+def compact(text: str) -> str:
+    """fold() without spaces: "Jean-Pierre" and "jean pierre" both give "jeanpierre"."""
+    return fold(text).replace(" ", "")
+
+
+def hundredths(value: float) -> float:
+    """`value` rounded to two decimals, as a float that pack() stores exactly."""
+    return round(value * 100) / 100

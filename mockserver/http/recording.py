@@ -1,4 +1,10 @@
-"""The journal middleware: every documented request, what it matched, what it got, the verdict."""
+"""The journal middleware: every documented request, what it matched, what it got, the verdict.
+
+It runs outside the namespace guard, so a refused X-Dqe-Namespace (400) is journaled too; HEAD
+is not journaled (http/safe.py). Every error answer carries its reason: a DqeError's, set where
+it is rendered (middleware.dqe_errors), or the HTTP layer's 4xx message, which is also a
+request violation (the request, not a scenario, caused it).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from aiohttp.typedefs import Handler
 from mockserver.contract.errors import error_id_of
 from mockserver.domain.journal import MAX_TEXT_RESPONSE, JournalEntry, redact
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import ADMIN_PREFIX, STATE, call_of, endpoint_of
+from mockserver.http.keys import ADMIN_PREFIX, ERROR_REASON, NOTES, STATE, call_of, endpoint_of
 
 log = logging.getLogger("dqe_mock.journal")
 UNMATCHED = "unmatched"
@@ -22,6 +28,8 @@ UNMATCHED = "unmatched"
 async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Record each request to the documented endpoints and the consent step."""
     endpoint = endpoint_of(request)
+    if request.method == "HEAD":
+        return await handler(request)
     if endpoint is None:
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
@@ -56,6 +64,14 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
     except (DecodeError, web.HTTPException):
         params = {}
     body = _body(response)
+    status = 0 if getattr(response, "silent", False) else response.status
+    reason = request.get(ERROR_REASON)
+    http_layer = reason is None and 400 <= status < 500
+    if http_layer:
+        reason = _http_reason(status, body)
+        call.request_violations += (reason,)
+    elif reason is None and error_id_of(body) is not None and call.fault is None:
+        reason = f"error {error_id_of(body)} answered"
     entry = JournalEntry(
         id=state.journal.next_id(),
         at=state.clock.now(),
@@ -64,15 +80,27 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         path=request.path,
         endpoint=endpoint,
         params=redact(params),
-        status=0 if getattr(response, "silent", False) else response.status,
+        status=status,
         response=body,
         scenario_id=call.scenario_id,
         token=call.token,
         error_id=error_id_of(body),
         fault=call.fault,
         request_violations=call.request_violations,
+        error_reason=reason,
+        notes=request.get(NOTES, ()),
+        http_layer=http_layer,
     )
     state.journal.add(entry)
+
+
+def _http_reason(status: int, body: Any) -> str:
+    """The HTTP layer's 4xx as a sentence: `HTTP 405 method_not_allowed: what it said`."""
+    if isinstance(body, dict):
+        code, said = body.get("error", ""), body.get("error_description", "")
+        return f"HTTP {status} {code}: {said}".replace(" :", ":").rstrip(": ")
+    text = str(body or "").strip()
+    return f"HTTP {status}: {text[:200]}" if text else f"HTTP {status}"
 
 
 def _body(response: web.StreamResponse) -> Any:

@@ -179,9 +179,7 @@ def _parameter_notes(shape: RequestShape) -> list[tuple[str, str]]:
             ("licence-spelling", f"/{other}: the docs spell it {spelling!r} on /{shape.endpoint}/")
         )
     elif other in names:
-        found.append(
-            ("licence-spelling", "/licence: both spellings sent; the mock read 'licence'")
-        )
+        found.append(("licence-spelling", "/licence: both spellings sent; the mock read 'licence'"))
     documented = set(contract().schemas[REQUEST_SCHEMAS[shape.endpoint]]["properties"])
     for name in sorted(set(names) - documented):
         found.append(

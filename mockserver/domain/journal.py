@@ -66,11 +66,7 @@ class JournalEntry:
     @cached_property
     def response_violations(self) -> tuple[str, ...]:
         """The contract's verdict on the answer, computed when first read (off the hot path)."""
-        if (
-            self.endpoint not in DOCUMENTED_ENDPOINTS
-            or self.fault is not None
-            or self.http_layer
-        ):
+        if self.endpoint not in DOCUMENTED_ENDPOINTS or self.fault is not None or self.http_layer:
             return ()
         if self.status not in (200, 400) or not isinstance(self.response, dict):
             return (f"HTTP {self.status} is not a documented answer of /{self.endpoint}/",)

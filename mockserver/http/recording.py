@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +24,7 @@ from mockserver.http.keys import ADMIN_PREFIX, ERROR_REASON, NOTES, STATE, call_
 
 log = logging.getLogger("dqe_mock.journal")
 UNMATCHED = "unmatched"
+_TITLE = re.compile(r"<title>([^<]{1,200})</title>", re.IGNORECASE)
 
 
 @web.middleware
@@ -99,8 +102,17 @@ def _http_reason(status: int, body: Any) -> str:
     if isinstance(body, dict):
         code, said = body.get("error", ""), body.get("error_description", "")
         return f"HTTP {status} {code}: {said}".replace(" :", ":").rstrip(": ")
-    text = str(body or "").strip()
-    return f"HTTP {status}: {text[:200]}" if text else f"HTTP {status}"
+    # A page (the consent step's): its title says what went wrong.
+    title = _TITLE.search(str(body or ""))
+    said = title.group(1).strip() if title else _phrase(status)
+    return f"HTTP {status}: {said}"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "client error"
 
 
 def _body(response: web.StreamResponse) -> Any:

@@ -211,8 +211,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--strict",
         action="store_true",
-        help="record what is accepted leniently (Licence spelling, JSON bodies, "
-        "undocumented parameters) as client conformance violations in the journal",
+        help="count the journal's notes (what is accepted leniently: Licence spelling, JSON "
+        "bodies, undocumented parameters...) as client conformance violations",
     )
     _add_log_level(serve)
 

@@ -52,7 +52,7 @@ NOTE_KINDS = (
     ),
     NoteKind(
         "other-body-type",
-        "a POST body of another Content-Type that the mock did not need to read (empty)",
+        "a POST body of another Content-Type (text/plain...) that is blank, ignored",
         "POST request: parameters in the body, x-www-form-urlencoded",
     ),
     NoteKind(

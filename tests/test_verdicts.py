@@ -340,6 +340,12 @@ NOTE_ROWS = [
         "/shop: parameter 'shop' is not documented for /ACCESS_TOKEN/",
     ),
     NoteRow(
+        Req("GET", "/IDMOBILE/?number=%2B33639980001&mode=2&" + NUMVERIFY),
+        ("mode-ignored",),
+        STEP1_PAGE,
+        "/mode: numVerify takes no mode",
+    ),
+    NoteRow(
         Req("GET", "/ACCESS_TOKEN/?" + TOKEN_QUERY + "&licence=100002"),
         ("repeated-parameter",),
         TOKEN_PAGE,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from mockserver.contract.schemas import REQUEST_SCHEMAS, contract
+from mockserver.contract.scopes import scope_values
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -86,6 +87,11 @@ NOTE_KINDS = (
         "undocumented-parameter",
         "a parameter the endpoint's page does not list, ignored",
         "each page's parameter table",
+    ),
+    NoteKind(
+        "mode-ignored",
+        "`mode` sent with a scope that takes none (numVerify), ignored",
+        "numVerify, Step 1: the parameter table has no mode",
     ),
     NoteKind(
         "repeated-parameter",
@@ -188,11 +194,20 @@ def _parameter_notes(shape: RequestShape) -> list[tuple[str, str]]:
                 f"/{name}: parameter {name!r} is not documented for /{shape.endpoint}/",
             )
         )
+    scope = shape.params.get("scope", "")
+    if shape.endpoint == "IDMOBILE" and "mode" in shape.params and _takes_no_mode(scope):
+        found.append(("mode-ignored", f"/mode: {scope} takes no mode"))
     for name in sorted(set(shape.repeated)):
         found.append(
             ("repeated-parameter", f"/{name}: sent more than once; the mock used the first value")
         )
     return found
+
+
+def _takes_no_mode(scope: str) -> bool:
+    """Is `scope` a known scope outside common.schema.json's mode_scope (numVerify)?"""
+    takes_mode = contract().schemas["common.schema.json"]["$defs"]["mode_scope"]["enum"]
+    return scope in scope_values() and scope not in takes_mode
 
 
 def _named_charset(charset: str) -> bool:

@@ -96,7 +96,7 @@ def problems(entries: list[dict[str, Any]]) -> list[str]:
     found = []
     for entry in entries:
         said = list(entry["request_violations"])
-        said += [n["message"] for n in entry["notes"] if n["message"] not in said]
+        said += [n["message"] for n in entry.get("notes", []) if n["message"] not in said]
         found += [f"{entry['method']} {entry['path']}: {sentence}" for sentence in said]
     return found
 

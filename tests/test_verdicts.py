@@ -20,6 +20,8 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
+from mockserver.contract.conformance import Note
+from mockserver.domain.journal import MAX_TEXT_RESPONSE, JournalEntry, redact
 from mockserver.http.app import create_app
 from mockserver.http.keys import STATE
 from mockserver.settings import Settings
@@ -453,3 +455,31 @@ async def test_a_conforming_request_has_no_reasons(
     entry = await entry_of(server, http, Req("GET", "/ACCESS_TOKEN/?" + TOKEN_QUERY))
     assert (entry["verdict"], entry["reasons"], entry["notes"]) == ("conforms", [], [])
     assert entry["error_reason"] is None
+
+
+def test_an_entry_with_every_list_full_stays_within_the_readme_bound() -> None:
+    """README, Limits: under 60,000 characters of JSON besides the mock's own answer and its
+    response violations, however much a request says (each list full, each line too long)."""
+    long = "é" * 5_000
+    entry = JournalEntry(
+        id=1,
+        at=0.0,
+        namespace="n" * 64,
+        method="POST",
+        path="/IDMOBILE/",
+        endpoint="unmatched",  # no response violations: not counted by the bound
+        params=redact({f"{i:02}" + "n" * 100: long for i in range(40)}),
+        status=404,
+        response="x" * MAX_TEXT_RESPONSE,
+        scenario_id="s" * 64,
+        request_violations=(long,) * 50,
+        error_reason=long,
+        notes=(Note("undocumented-parameter", long, STEP1_PAGE),) * 50,
+    )
+    data = entry.as_json()
+    assert (len(data["request_violations"]), len(data["notes"]), len(data["reasons"])) == (
+        21,
+        20,
+        21,
+    )
+    assert len(json.dumps(data, ensure_ascii=False)) < 60_000

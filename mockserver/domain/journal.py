@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -59,7 +59,8 @@ class JournalEntry:
     def __post_init__(self) -> None:
         # However many violations a request has, the entry keeps a bounded number of lines.
         object.__setattr__(self, "request_violations", bounded_messages(self.request_violations))
-        object.__setattr__(self, "notes", self.notes[:MAX_VIOLATIONS])
+        kept = tuple(replace(n, message=cut(n.message)) for n in self.notes[:MAX_VIOLATIONS])
+        object.__setattr__(self, "notes", kept)
         if self.error_reason is not None:
             object.__setattr__(self, "error_reason", cut(self.error_reason))
 
@@ -91,7 +92,7 @@ class JournalEntry:
         """The sentences behind the verdict, never empty unless it is conforms: the violations
         (or, when none was recorded, the error's reason), else the notes."""
         if self.verdict == VIOLATIONS:
-            found = (*self.request_violations, *self.response_violations)
+            found = bounded_messages((*self.request_violations, *self.response_violations))
             return found or (self.error_reason or "",)
         return tuple(note.message for note in self.notes)
 

@@ -68,13 +68,7 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         params = {}
     body = _body(response)
     status = 0 if getattr(response, "silent", False) else response.status
-    reason = request.get(ERROR_REASON)
-    http_layer = reason is None and 400 <= status < 500
-    if http_layer:
-        reason = _http_reason(status, body)
-        call.request_violations += (reason,)
-    elif reason is None and error_id_of(body) is not None and call.fault is None:
-        reason = f"error {error_id_of(body)} answered"
+    reason, http_layer = _error_reason(request, status, body)
     entry = JournalEntry(
         id=state.journal.next_id(),
         at=state.clock.now(),
@@ -97,10 +91,25 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
     state.journal.add(entry)
 
 
+def _error_reason(request: web.Request, status: int, body: Any) -> tuple[str | None, bool]:
+    """Why an error was answered (None for any other answer), and whether the HTTP layer
+    answered it. A DqeError's reason is set where it is rendered; the HTTP layer's 4xx is
+    also the client's request violation; a 5xx that no fault asked for is the mock's bug."""
+    reason = request.get(ERROR_REASON)
+    call = call_of(request)
+    if reason is not None or status < 400 or call.fault is not None:
+        return reason, False
+    reason = _http_reason(status, body)
+    if status >= 500:
+        return reason, False
+    call.request_violations += (reason,)
+    return reason, True
+
+
 def _http_reason(status: int, body: Any) -> str:
     """The HTTP layer's 4xx as a sentence: `HTTP 405 method_not_allowed: what it said`."""
     if isinstance(body, dict):
-        code, said = body.get("error", ""), body.get("error_description", "")
+        code, said = body.get("error") or "", body.get("error_description") or ""
         return f"HTTP {status} {code}: {said}".replace(" :", ":").rstrip(": ")
     # A page (the consent step's): its title says what went wrong.
     title = _TITLE.search(str(body or ""))

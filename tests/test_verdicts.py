@@ -20,6 +20,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
+from mockserver.cli import _parser, _settings
 from mockserver.contract.conformance import Note
 from mockserver.domain.journal import MAX_TEXT_RESPONSE, JournalEntry, redact
 from mockserver.http.app import create_app
@@ -483,3 +484,9 @@ def test_an_entry_with_every_list_full_stays_within_the_readme_bound() -> None:
         21,
     )
     assert len(json.dumps(data, ensure_ascii=False)) < 60_000
+
+
+def test_serve_strict_is_the_strict_mode_of_these_tests() -> None:
+    """`dqe-mock serve --strict` builds the Settings(strict=True) the strict rows run with."""
+    assert _settings(_parser().parse_args(["serve", "--strict"])).strict is True
+    assert _settings(_parser().parse_args(["serve"])).strict is False

@@ -199,7 +199,8 @@ from client import call, token
 @pytest.mark.parametrize("scope", ["numVerify", "formfilling"])
 def test_scope(dqe_mock, scope):
     t = token(dqe_mock.url)
-    call(dqe_mock.url, "IDMOBILE", {"number": "+33639980001", "token": t, "name": "ACME", "mode": "2", "licence": "100001", "scope": scope})
+    mode = {"mode": "2"} if scope == "formfilling" else {}  # numVerify takes none
+    call(dqe_mock.url, "IDMOBILE", {"number": "+33639980001", "token": t, "name": "ACME", **mode, "licence": "100001", "scope": scope})
 """,
     )
     report = pytester.path / "report.json"

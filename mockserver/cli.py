@@ -248,8 +248,8 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--strict",
         action="store_true",
-        help="record what is accepted leniently (Licence spelling, JSON bodies, "
-        "undocumented parameters) as client conformance violations in the journal",
+        help="count the journal's notes (what is accepted leniently: Licence spelling, JSON "
+        "bodies, undocumented parameters...) as client conformance violations",
     )
 
 

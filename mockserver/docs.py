@@ -2,7 +2,8 @@
 
 The magic-number table, the licences table and the example scenario file are generated from
 the built-in pack (scenarios/default.yaml) and the error catalogue (schemas/errors.json), so
-the README never retypes an error label or a number.
+the README never retypes an error label or a number; the notes table from
+contract.conformance.NOTE_KINDS.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import phonenumbers
 
+from mockserver.contract.conformance import NOTE_KINDS
 from mockserver.contract.decisions import consent_errors, expiry_errors
 from mockserver.contract.errors import catalogue
 from mockserver.domain.loading import load_default
@@ -161,6 +163,13 @@ def licences_table(pack: ScenarioSet | None = None) -> str:
     return "\n".join(rows)
 
 
+def notes_table() -> str:
+    """The Markdown table of the journal's note ids (contract.conformance.NOTE_KINDS)."""
+    rows = ["| note id | what the mock accepted | the docs' rule |", "|---|---|---|"]
+    rows += [f"| `{k.id}` | {_cell(k.meaning)} | {_cell(k.rule)} |" for k in NOTE_KINDS]
+    return "\n".join(rows)
+
+
 def example_scenarios() -> str:
     """The example scenario file, as a fenced YAML block."""
     text = scenarios_dir().joinpath(*EXAMPLE_FILE).read_text(encoding="utf-8")
@@ -170,6 +179,7 @@ def example_scenarios() -> str:
 BLOCKS: dict[str, Callable[[], str]] = {
     "magic-table": magic_table,
     "licences-table": licences_table,
+    "notes-table": notes_table,
     "example-scenarios": example_scenarios,
 }
 

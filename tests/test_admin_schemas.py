@@ -204,6 +204,11 @@ async def make_traffic(dqe: DqeClient, server: TestServer) -> dict[str, str]:
     assert refused.status == 400, refused.body
     async with dqe.session.get(server.make_url("/NOT_AN_ENDPOINT/")) as reply:
         assert reply.status == 404
+    # A request accepted leniently (a JSON body): its entry carries a note.
+    token_params = {"client_secret": "demo-secret", "grant_type": "client_idmobile"}
+    lenient = {**token_params, "licence": "100001"}
+    async with dqe.session.post(server.make_url("/ACCESS_TOKEN/"), json=lenient) as reply:
+        assert reply.status == 200
 
     # A second namespace, named by the header.
     async with ClientSession(headers={NAMESPACE_HEADER: TEAM}) as session:
@@ -323,7 +328,9 @@ async def test_the_traffic_reaches_every_kind_of_value(
         "consent",
         "unmatched",
     }
-    assert {e["verdict"] for e in entries} == {"conforms", "violations"}
+    assert {e["verdict"] for e in entries} == {"conforms", "notes", "violations"}
+    assert any(e["error_reason"] for e in entries)
+    assert any(e["http_layer"] for e in entries)
     # The licence names the namespace when no header does; an unknown path has neither.
     assert {e["namespace"] for e in entries} == {"100001", TEAM, "default"}
     assert any(e["error_id"] == "invalid_client" for e in entries)

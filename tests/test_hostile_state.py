@@ -227,11 +227,14 @@ ROUTES = [
 async def test_an_invalid_namespace_header_is_a_400_on_every_route(
     http: ClientSession, server: TestServer, state: MockState
 ) -> None:
-    """Each bad namespace on each route: a JSON 400 invalid_namespace; nothing kept or journaled."""
+    """Each bad namespace on each route: a JSON 400 invalid_namespace; no token kept. An API
+    route journals it in the default namespace as the client's violation (the refused header
+    is never a namespace); the admin API journals nothing."""
     rows = Rows()
     for namespace in BAD_NAMESPACES:
         for method, path in ROUTES:
             with rows.row(repr(namespace[:20]), len(namespace), method, path):
+                before = len(state.journal.entries())
                 headers = {"X-Dqe-Namespace": namespace}
                 status, answer = await call(
                     http, server, method, path, headers=headers, params=TOKEN
@@ -240,7 +243,16 @@ async def test_an_invalid_namespace_header_is_a_400_on_every_route(
                 assert answer["error"] == "invalid_namespace"
                 assert "X-Dqe-Namespace" in answer["error_description"]
                 assert len(state.tokens) == 0
-                assert len(state.journal) == 0
+                added = state.journal.entries()[before:]
+                if path.startswith("/__admin"):
+                    assert added == []
+                    continue
+                [entry] = added
+                assert entry.namespace == "default"
+                assert entry.verdict == "violations"
+                violation = entry.request_violations[0]
+                assert violation.startswith("HTTP 400 invalid_namespace: the X-Dqe-Namespace")
+                assert entry.response_violations == ()
     rows.check(len(BAD_NAMESPACES) * len(ROUTES))
 
 

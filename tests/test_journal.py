@@ -74,7 +74,12 @@ async def test_a_refused_token_is_recorded_with_its_error_and_the_secret_masked(
     assert entry["params"]["client_secret"] == "***"
     assert "guess-me" not in str(entry)
     assert entry["token"] is None
-    assert entry["verdict"] == "conforms"
+    # An error answered is a violation, with the reason the mock had (not the client's fault
+    # against the schemas: no request violation, so the plugin does not fail on it).
+    assert entry["verdict"] == "violations"
+    assert entry["request_violations"] == []
+    assert entry["reasons"] == [entry["error_reason"]]
+    assert "client_secret does not match" in entry["error_reason"]
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -129,7 +134,11 @@ async def test_a_business_error_is_recorded_with_its_id_and_scenario(
     assert entry["scenario_id"] == "idmobile-error-15"
     assert entry["token"] == token
     assert entry["response"] == reply.body
-    assert entry["verdict"] == "conforms"
+    assert entry["verdict"] == "violations"
+    assert entry["request_violations"] == []
+    assert entry["error_reason"] == (
+        "error 15 (operator Orange not supported yet): scenario idmobile-error-15"
+    )
 
 
 async def test_a_request_breaking_the_contract_is_recorded_with_its_violations(

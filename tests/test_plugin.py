@@ -95,6 +95,63 @@ def test_uses_the_get_spelling_on_idmobile(dqe_mock):
     lenient.assert_outcomes(passed=1)
 
 
+def test_unreadable_bodies_notes_and_http_errors_fail_provoked_errors_do_not(
+    pytester: pytest.Pytester,
+) -> None:
+    """The README's promise (a POST that is not form-encoded fails the test), the notes, and
+    an HTTP 4xx fail at teardown; an error provoked with a magic number does not."""
+    make_suite(
+        pytester,
+        """
+import json
+import urllib.error
+import urllib.request
+from client import token
+
+def post(url, data, content_type):
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.loads(reply.read())
+
+def test_posts_text_plain(dqe_mock):
+    body = post(dqe_mock.url + "/IDMOBILE/", b"number=+33639980001", "text/plain")
+    assert body["error_id"] == "01"
+
+def test_posts_json(dqe_mock):
+    params = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
+    body = post(dqe_mock.url + "/ACCESS_TOKEN/", json.dumps(params).encode(), "application/json")
+    assert body["access_token"]
+
+def test_deletes(dqe_mock):
+    request = urllib.request.Request(dqe_mock.url + "/IDMOBILE/", method="DELETE")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        assert error.code == 405
+
+def test_provokes_error_15(dqe_mock):
+    params = {"number": "+33639981015", "token": token(dqe_mock.url), "name": "ACME",
+              "licence": "100001", "scope": "numVerify"}
+    data = urllib.parse.urlencode(params).encode()
+    body = post(dqe_mock.url + "/IDMOBILE/", data, "application/x-www-form-urlencoded")
+    assert body["error_id"] == "15"
+""",
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rE")
+    result.assert_outcomes(passed=4, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_posts_text_plain*",
+            "*POST /IDMOBILE/: the request cannot be read: unsupported Content-Type 'text/plain'*",
+            "*ERROR at teardown of test_posts_json*",
+            "*POST /ACCESS_TOKEN/: POST body is application/json*(note json-body)*",
+            "*ERROR at teardown of test_deletes*",
+            "*DELETE /IDMOBILE/: HTTP 405 method_not_allowed: DELETE is not allowed here*",
+        ]
+    )
+    assert "test_provokes_error_15" not in result.stdout.str().split("short test summary")[-1]
+
+
 def test_an_unknown_path_fails_the_test(pytester: pytest.Pytester) -> None:
     make_suite(
         pytester,
@@ -142,7 +199,8 @@ from client import call, token
 @pytest.mark.parametrize("scope", ["numVerify", "formfilling"])
 def test_scope(dqe_mock, scope):
     t = token(dqe_mock.url)
-    call(dqe_mock.url, "IDMOBILE", {"number": "+33639980001", "token": t, "name": "ACME", "mode": "2", "licence": "100001", "scope": scope})
+    mode = {"mode": "2"} if scope == "formfilling" else {}  # numVerify takes none
+    call(dqe_mock.url, "IDMOBILE", {"number": "+33639980001", "token": t, "name": "ACME", **mode, "licence": "100001", "scope": scope})
 """,
     )
     report = pytester.path / "report.json"

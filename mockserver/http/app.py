@@ -49,16 +49,16 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
 
 def create_app(settings: Settings, state: MockState | None = None) -> web.Application:
     """A ready-to-run mock: routes, middleware and state under typed keys."""
-    # Outermost first: a bad namespace is refused and HEAD is answered before anything can
-    # act on them, the journal sees the final answer, faults pre-empt the handler, and
-    # DqeError is rendered closest to the handlers.
+    # Outermost first: the journal sees the final answer (a refused namespace's 400 too), a
+    # bad namespace is refused and HEAD is answered before anything can act on them, faults
+    # pre-empt the handler, and DqeError is rendered closest to the handlers.
     app = web.Application(
         middlewares=[
             last_resort,
             admin_guard,
+            journal,
             namespace_guard,
             safe_head,
-            journal,
             faults,
             dqe_errors,
         ],

@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from mockserver.contract.conformance import strict_notes
+from mockserver.contract.conformance import Note, RequestShape, lenient_notes
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
 from mockserver.domain.sessions import Session
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
-from mockserver.http.keys import SERVICE, SETTINGS, call_of
+from mockserver.http.keys import NOTES, SERVICE, SETTINGS, call_of
 from mockserver.http.operator import consent_url
 
 log = logging.getLogger("dqe_mock.http")
@@ -20,25 +20,40 @@ log = logging.getLogger("dqe_mock.http")
 
 async def _params(request: web.Request, endpoint: str) -> dict[str, str]:
     decode_error = "invalid_request" if endpoint == "ACCESS_TOKEN" else "01"
+    call = call_of(request)
     try:
         params = await decode(request)
     except DecodeError as exc:
+        # The request cannot be read: the client broke the contract, whatever the mode.
+        call.request_violations += (f"the request cannot be read: {exc}",)
         raise DqeError(decode_error, reason=str(exc)) from exc
+    notes = tuple(await _notes(request, endpoint, params))
+    request[NOTES] = notes
     if request.app[SETTINGS].strict:
-        call_of(request).request_violations += tuple(await _strict_notes(request, endpoint, params))
+        call.request_violations += tuple(note.message for note in notes)
     return params
 
 
-async def _strict_notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[str]:
-    """What the mock accepted leniently but a real server may not (strict mode)."""
+async def _notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[Note]:
+    """What the mock accepted leniently but a real server may not (journaled in every mode)."""
     query = query_pairs(request)
     sources = [[k for k, _ in query]]
     if request.method == "POST" and request.content_type in FORM_TYPES:
         sources.append([k for k, _ in await form_pairs(request)])
     repeated = [k for keys in sources for k in set(keys) if keys.count(k) > 1]
-    query_keys = [k for k, _ in query] if request.method == "POST" else []
-    content_type = request.content_type if request.body_exists else ""
-    return strict_notes(endpoint, request.method, content_type, params, query_keys, repeated)
+    body = request.method == "POST" and request.body_exists
+    shape = RequestShape(
+        endpoint,
+        request.method,
+        params,
+        content_type=request.content_type if body else "",
+        path=request.path,
+        charset=(request.charset or "") if body else "",
+        content_encoding=request.headers.get("Content-Encoding", "") if body else "",
+        query_keys=tuple(k for k, _ in query) if request.method == "POST" else (),
+        repeated=tuple(sorted(set(repeated))),
+    )
+    return lenient_notes(shape)
 
 
 def _answer(request: web.Request, schema: str, body: dict[str, Any]) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mockserver.contract.conformance import Note
 from mockserver.domain.service import Call, IdMobile, MockState
 from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
@@ -13,6 +14,10 @@ STATE = web.AppKey("state", MockState)
 SERVICE = web.AppKey("service", IdMobile)
 RELOADS = web.AppKey("reloads", ReloadSignal)
 CALL = web.RequestKey("call", Call)
+# For the journal: why an error was answered (set where a DqeError is rendered), and what the
+# request's decoding accepted leniently (set by the DQE handlers).
+ERROR_REASON = web.RequestKey("error_reason", str)
+NOTES: web.RequestKey[tuple[Note, ...]] = web.RequestKey("notes")
 
 NAMESPACE_HEADER = "X-Dqe-Namespace"
 ENDPOINTS = {"/ACCESS_TOKEN": "ACCESS_TOKEN", "/IDMOBILE": "IDMOBILE", "/GET": "GET"}

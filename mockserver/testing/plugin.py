@@ -2,7 +2,11 @@
 
 - `dqe_mock_server` (session): one strict dqe-mock on 127.0.0.1, a free port.
 - `dqe_mock` (function): that server, reset before the test; at teardown the test fails if the
-  client sent a request that breaks the contract (or an unknown path).
+  client sent a request that breaks the contract (a schema rule, a body the mock cannot read,
+  an HTTP 4xx such as a 405 or an unknown path) or that the mock accepted only leniently (a
+  journal note). An error the test provoked on purpose from a well-formed request (a magic
+  number, a scenario, an expired token, a wrong secret) is journaled with its reason but does
+  not fail the test.
 - `--dqe-mock-report PATH`: write which scopes, outcomes and error ids the tests exercised.
 """
 
@@ -81,12 +85,20 @@ class DqeMock:
         return self.server.advance_clock(seconds, token)
 
     def violations(self) -> list[str]:
-        """Each request of this test that broke the contract, as `METHOD path: violation`."""
-        return [
-            f"{e['method']} {e['path']}: {v}"
-            for e in self.journal()
-            for v in e["request_violations"]
-        ]
+        """Each way a request of this test broke the contract or was accepted only leniently,
+        as `METHOD path: sentence` (what fails the test at teardown)."""
+        return problems(self.journal())
+
+
+def problems(entries: list[dict[str, Any]]) -> list[str]:
+    """`METHOD path: sentence` for each request violation and each note of journal entries
+    (a note the strict server already listed as a violation is not repeated)."""
+    found = []
+    for entry in entries:
+        said = list(entry["request_violations"])
+        said += [n["message"] for n in entry.get("notes", []) if n["message"] not in said]
+        found += [f"{entry['method']} {entry['path']}: {sentence}" for sentence in said]
+    return found
 
 
 @pytest.fixture
@@ -97,9 +109,9 @@ def dqe_mock(dqe_mock_server: MockServer, request: pytest.FixtureRequest) -> Ite
     yield handle
     entries = handle.journal()
     request.config.stash[COVERAGE].add(entries)
-    problems = [f"{e['method']} {e['path']}: {v}" for e in entries for v in e["request_violations"]]
-    if problems and not request.config.getoption("--dqe-mock-lenient"):
-        listed = "\n  ".join(problems)
+    found = problems(entries)
+    if found and not request.config.getoption("--dqe-mock-lenient"):
+        listed = "\n  ".join(found)
         pytest.fail(
             f"the client sent requests that break the DQE contract:\n  {listed}", pytrace=False
         )

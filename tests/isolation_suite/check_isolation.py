@@ -162,7 +162,11 @@ async def test_own_scenario_own_journal(
     assert {e["namespace"] for e in entries} == {namespace}
     assert {e["token"] for e in entries} == flow.tokens
     assert {e["scenario_id"] for e in entries if e["endpoint"] != "ACCESS_TOKEN"} == {SCENARIO_ID}
-    assert all(e["verdict"] == "conforms" for e in entries), entries
+    # The client broke no rule; an error the script asked for is a violation with its reason.
+    assert all(e["request_violations"] == [] for e in entries), entries
+    for entry in entries:
+        expected = "violations" if entry["error_id"] else "conforms"
+        assert entry["verdict"] == expected, entry
     for entry in entries:
         if entry["endpoint"] == "IDMOBILE" and not script.initiate_error:
             assert entry["response"]["operator"] == operator_of(namespace)

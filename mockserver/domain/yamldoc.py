@@ -270,7 +270,8 @@ def _children(node: yaml.Node) -> Iterator[yaml.Node]:
 
 
 def _index_lines(root: yaml.Node) -> dict[str, int]:
-    """The line of each JSON pointer; a node reached again through an alias is not re-entered."""
+    """The line of each JSON pointer, in document order; a node reached again through an
+    alias is not re-entered (its parts keep the lines of the anchor)."""
     lines: dict[str, int] = {}
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, str]] = [(root, "")]
@@ -280,13 +281,15 @@ def _index_lines(root: yaml.Node) -> dict[str, int]:
         if id(node) in seen:
             continue
         seen.add(id(node))
+        children: list[tuple[yaml.Node, str]] = []
         if isinstance(node, yaml.MappingNode):
+            # Keys are scalars: construction, which comes first, refuses any other.
             for key, value in node.value:
-                child = f"{pointer}/{key.value}" if isinstance(key, yaml.ScalarNode) else pointer
-                lines.setdefault(child, key.start_mark.line + 1)
-                stack.append((value, child))
+                lines.setdefault(f"{pointer}/{key.value}", key.start_mark.line + 1)
+                children.append((value, f"{pointer}/{key.value}"))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node.value))
+            children = [(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
+        stack.extend(reversed(children))  # the first child is taken first
     return lines
 
 

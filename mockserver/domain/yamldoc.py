@@ -141,10 +141,8 @@ def _compose(text: str, source: str) -> yaml.Node | None:
         return loader.get_single_node()
     except yaml.reader.ReaderError as exc:
         raise ScenarioFileError(source, [_reader_problem(text, exc)]) from exc
-    except yaml.MarkedYAMLError as exc:
+    except yaml.MarkedYAMLError as exc:  # PyYAML's scanner, parser and composer raise no other
         raise ScenarioFileError(source, [_marked_problem(exc)]) from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioFileError(source, [(1, f"YAML: {exc}")]) from exc
     finally:
         if loader is not None:
             loader.dispose()
@@ -162,7 +160,7 @@ def _construct(node: yaml.Node, source: str) -> Any:
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> tuple[int, str]:
     line = text.count("\n", 0, max(exc.position, 0)) + 1
-    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    code = int(exc.character)  # PyYAML's reader gives the code point of a str's character
     escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return (
         line,
@@ -250,8 +248,7 @@ class _Measure:
         if key.tag in (_STR, _MERGE):
             return key.value
         try:
-            value = self.keys.construct_object(key)
-            hash(value)
+            value = self.keys.construct_object(key)  # a scalar: hashable
         except (yaml.YAMLError, ValueError, TypeError, OverflowError):
             return key.value
         return value

@@ -46,10 +46,10 @@ def test_data_and_the_line_of_each_pointer() -> None:
 
 
 def test_an_alias_is_indexed_where_it_is_first_reached() -> None:
-    text = "a: &x\n  k: 1\nb: *x\n"
+    text = "a: &x\n  k: 1\nb: *x\nc: 2\n"
     data, lines = parse_document(text, "f.yaml")
-    assert data == {"a": {"k": 1}, "b": {"k": 1}}
-    assert lines == {"": 1, "/a": 1, "/a/k": 2, "/b": 3}
+    assert data == {"a": {"k": 1}, "b": {"k": 1}, "c": 2}
+    assert lines == {"": 1, "/a": 1, "/a/k": 2, "/b": 3, "/c": 4}
 
 
 def test_a_key_that_is_not_a_scalar_is_refused() -> None:
@@ -243,3 +243,41 @@ def test_more_than_100_problems_are_summed_up() -> None:
     assert error.problems[99] == (100, "p")
     assert error.problems[-1] == (100, "... and 5 more problems")
     assert len(ScenarioFileError("s", [(i, "p") for i in range(1, 101)]).problems) == 100
+
+
+def test_a_scalar_document_is_not_empty() -> None:
+    assert parse_document("hello\n", "f.yaml")[0] == "hello"
+
+
+def test_nesting_is_counted_past_siblings() -> None:
+    # 33 levels in all (2 + 31), reached after a sibling list closed at level 3.
+    text = "[[[], " + "[" * 31 + "]" * 31 + "]]"
+    assert problems(text) == [(1, "nested more than 32 levels deep")]
+
+
+def test_a_scalar_adds_no_level_to_the_expanded_nesting() -> None:
+    # Root mapping 1 + 11 lists + the 20 lists of x = 32 levels, a scalar at the bottom.
+    text = "a: &x " + "[" * 20 + "1" + "]" * 20 + "\nb: " + "[" * 11 + "*x" + "]" * 11 + "\n"
+    assert parse_document(text, "f.yaml")[0]["a"] is not None
+
+
+def test_a_syntax_error_message_does_not_repeat_the_location() -> None:
+    [(_, message)] = problems("a: [1,\n")
+    assert "line" not in message
+    assert "<unicode string>" not in message
+
+
+def test_a_forbidden_character_after_a_first_blank_line_is_on_line_2() -> None:
+    assert problems("\nb: \x07\n")[0][0] == 2
+
+
+def test_the_surrogate_message_ends_with_the_escape_to_write() -> None:
+    [(_, message)] = problems('a: "\\ud800"\n')
+    assert message == (
+        'U+D800 is a lone UTF-16 surrogate (an escape such as "\\ud800"), not Unicode text; '
+        'write the character itself or its "\\U0001F600" escape'
+    )
+
+
+def test_a_duplicate_key_after_a_key_that_is_not_a_scalar_is_found() -> None:
+    assert problems("? [1]\n: a\nb: 1\nb: 2\n") == [(4, "duplicate key 'b'")]

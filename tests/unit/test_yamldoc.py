@@ -46,10 +46,10 @@ def test_data_and_the_line_of_each_pointer() -> None:
 
 
 def test_an_alias_is_indexed_where_it_is_first_reached() -> None:
-    text = "a: &x\n  k: 1\nb: *x\nc: 2\n"
+    text = "a: &x\n  k: 1\nb: *x\nc:\n  d: 2\n"
     data, lines = parse_document(text, "f.yaml")
-    assert data == {"a": {"k": 1}, "b": {"k": 1}, "c": 2}
-    assert lines == {"": 1, "/a": 1, "/a/k": 2, "/b": 3, "/c": 4}
+    assert data == {"a": {"k": 1}, "b": {"k": 1}, "c": {"d": 2}}
+    assert lines == {"": 1, "/a": 1, "/a/k": 2, "/b": 3, "/c": 4, "/c/d": 5}
 
 
 def test_a_key_that_is_not_a_scalar_is_refused() -> None:

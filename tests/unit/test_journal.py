@@ -85,7 +85,10 @@ def test_redact_masks_secrets_and_bounds_names_values_and_count() -> None:
     long_name = "n" * 70
     assert redact({long_name: "v"}) == {"n" * 64 + "…[+6 chars]": "v"}
     assert redact({"v": "x" * 1001}) == {"v": "x" * 1000 + "…[+1 chars]"}
-    assert redact({"Client_Secret": "s", "licence": "L"}) == {"Client_Secret": "***", "licence": "L"}
+    assert redact({"Client_Secret": "s", "licence": "L"}) == {
+        "Client_Secret": "***",
+        "licence": "L",
+    }
 
 
 def test_request_violations_are_bounded() -> None:

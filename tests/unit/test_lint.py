@@ -59,7 +59,10 @@ def test_a_scenario_with_other_ways_to_match_stays_reachable() -> None:
     ):
         scenarios = ScenarioSet(
             operators={"Orange": Operator("Orange")},
-            scenarios=(sc("a", "f:1"), sc("b", "f:5", match=Match(numbers=frozenset({N1}), **extra))),
+            scenarios=(
+                sc("a", "f:1"),
+                sc("b", "f:5", match=Match(numbers=frozenset({N1}), **extra)),
+            ),
         )
         assert messages(lint(scenarios)) == [
             "f:5: number +33639987011 of 'b' is answered by 'a' (f:1), which is matched first"
@@ -67,7 +70,10 @@ def test_a_scenario_with_other_ways_to_match_stays_reachable() -> None:
 
 
 def test_a_filtered_earlier_scenario_shadows_nothing() -> None:
-    for narrowed in (Match(any=True, licences=frozenset({"L"})), Match(any=True, scopes=frozenset({"matching"}))):
+    for narrowed in (
+        Match(any=True, licences=frozenset({"L"})),
+        Match(any=True, scopes=frozenset({"matching"})),
+    ):
         scenarios = ScenarioSet(
             operators={"Orange": Operator("Orange")},
             scenarios=(sc("a", "f:1", match=narrowed), sc("b", "f:5")),
@@ -93,14 +99,20 @@ def test_everything_after_a_catch_all_is_unreachable() -> None:
 
 def test_dangling_references() -> None:
     scenarios = ScenarioSet(
-        licences={"L": Licence("L", "s", operators=frozenset({"Zeta", "Orange", "Alpha"}), source="f:2")},
+        licences={
+            "L": Licence("L", "s", operators=frozenset({"Zeta", "Orange", "Alpha"}), source="f:2")
+        },
         operators={"Orange": Operator("Orange")},
         scenarios=(
             Scenario(id="a", match=Match(numbers=frozenset({N1})), operator="Nope", source="f:8"),
             Scenario(id="b", match=Match(numbers=frozenset({N2})), source="f:9"),
         ),
         sources=("first.yaml", "last.yaml"),
-        faults=(Fault("f", "reset", scenario="ghost"), Fault("g", "reset", scenario="a"), Fault("h", "reset")),
+        faults=(
+            Fault("f", "reset", scenario="ghost"),
+            Fault("g", "reset", scenario="a"),
+            Fault("h", "reset"),
+        ),
     )
     assert messages(lint(scenarios)) == [
         "f:2: licence 'L' allows operator 'Alpha', which no operators list defines",
@@ -151,7 +163,11 @@ def test_a_result_error_after_a_failing_consent_decision_is_dead() -> None:
 
 def test_abandon_makes_result_pending_and_auto_dead() -> None:
     assert dead(
-        {"consent": {"decision": "abandon", "auto": True}, "result_error": "30", "pending": {"polls": 1}}
+        {
+            "consent": {"decision": "abandon", "auto": True},
+            "result_error": "30",
+            "pending": {"polls": 1},
+        }
     ) == [
         "'a' outcome.consent.auto has no effect with abandon",
         "'a' outcome.pending is unreachable: an abandoned consent never reaches the operator",
@@ -182,8 +198,12 @@ def test_findings_are_sorted_by_file_and_line_deduplicated_and_filtered() -> Non
         operators={"Orange": Operator("Orange")},
         scenarios=(
             sc("a", "b.yaml:10", match=Match(any=True)),
-            Scenario(id="b", match=Match(numbers=frozenset({N1})), operator="Nope", source="a.yaml:12"),
-            Scenario(id="c", match=Match(numbers=frozenset({N1})), operator="Nope", source="a.yaml:2"),
+            Scenario(
+                id="b", match=Match(numbers=frozenset({N1})), operator="Nope", source="a.yaml:12"
+            ),
+            Scenario(
+                id="c", match=Match(numbers=frozenset({N1})), operator="Nope", source="a.yaml:2"
+            ),
         ),
     )
     found = lint(scenarios)
@@ -194,7 +214,9 @@ def test_findings_are_sorted_by_file_and_line_deduplicated_and_filtered() -> Non
 
 def test_a_location_without_a_line_sorts_first_in_its_file() -> None:
     scenarios = ScenarioSet(
-        scenarios=(Scenario(id="b", match=Match(numbers=frozenset({N1})), operator="Nope", source="x"),),
+        scenarios=(
+            Scenario(id="b", match=Match(numbers=frozenset({N1})), operator="Nope", source="x"),
+        ),
         sources=("x",),
         faults=(Fault("f", "reset", scenario="ghost"), Fault("f", "reset", scenario="ghost")),
     )

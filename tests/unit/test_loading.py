@@ -130,7 +130,7 @@ def test_a_schema_problem_has_its_pointer_and_line() -> None:
 
 def test_a_number_that_does_not_parse_says_to_use_raw() -> None:
     [(line, message)] = problems(
-        "version: 1\nscenarios:\n  - id: a\n    match:\n      numbers: [\"+33\", \"0639987011\"]\n"
+        'version: 1\nscenarios:\n  - id: a\n    match:\n      numbers: ["+33", "0639987011"]\n'
     )
     assert line == 5
     assert message.startswith("/scenarios/0/match/numbers/0: ")
@@ -143,7 +143,9 @@ def test_a_number_that_does_not_parse_says_to_use_raw() -> None:
 )
 def test_a_range_must_be_ordered_and_of_one_length(low: str, high: str) -> None:
     text = f"version: 1\nscenarios:\n  - id: a\n    match:\n      range: {{from: '{low}', to: '{high}'}}\n"
-    assert problems(text) == [(5, f"/scenarios/0/match/range: {low}..{high} is not an ordered range")]
+    assert problems(text) == [
+        (5, f"/scenarios/0/match/range: {low}..{high} is not an ordered range")
+    ]
 
 
 def test_a_range_of_one_number_is_ordered() -> None:
@@ -201,7 +203,9 @@ def test_a_reversed_uniform_latency_is_refused() -> None:
 
 
 def test_fault_numbers_are_normalised_and_bad_ones_reported() -> None:
-    text = "version: 1\nfaults:\n  - id: f\n    kind: reset\n    numbers: ['+33', '06 39 98 70 11']\n"
+    text = (
+        "version: 1\nfaults:\n  - id: f\n    kind: reset\n    numbers: ['+33', '06 39 98 70 11']\n"
+    )
     [(line, message)] = problems(text)
     assert (line, message.split(":")[0]) == (5, "/faults/0/numbers/0")
 
@@ -228,8 +232,14 @@ def outcome_doc(outcome: str, scopes: str = "", match_scopes: str = "") -> str:
 @pytest.mark.parametrize(
     ("outcome", "expected"),
     [
-        ("{result_error: '10'}", "/scenarios/0/outcome/result_error: error 10 cannot be returned by /GET/"),
-        ("{initiate_error: '18'}", "/scenarios/0/outcome/initiate_error: error 18 cannot be returned by /IDMOBILE/"),
+        (
+            "{result_error: '10'}",
+            "/scenarios/0/outcome/result_error: error 10 cannot be returned by /GET/",
+        ),
+        (
+            "{initiate_error: '18'}",
+            "/scenarios/0/outcome/initiate_error: error 18 cannot be returned by /IDMOBILE/",
+        ),
         (
             "{initiate_error: '05'}",
             "/scenarios/0/outcome/initiate_error: error 05 cannot be returned by /IDMOBILE/ for "
@@ -292,7 +302,8 @@ def test_a_directory_loads_its_yaml_and_yml_files_in_name_order(tmp_path: Path) 
     built = load_path(tmp_path)
     assert [s.id for s in built.scenarios] == ["b", "a"]  # later files matched first
     assert built.sources == (str(tmp_path / "a.yaml"), str(tmp_path / "b.yml"))
-    assert is_scenario_file(Path("x.yml")) and not is_scenario_file(Path("x.json"))
+    assert is_scenario_file(Path("x.yml"))
+    assert not is_scenario_file(Path("x.json"))
 
 
 def test_an_empty_directory_is_an_empty_set(tmp_path: Path) -> None:

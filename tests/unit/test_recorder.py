@@ -11,6 +11,7 @@ scopes; scores 0 to 1 or "") and hand-written exchanges.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -57,7 +58,11 @@ def test_an_empty_recording() -> None:
 
 def test_licences_come_from_granted_tokens_only_with_the_recorded_secret() -> None:
     rec = Recorder()
-    rec.observe(Exchange("ACCESS_TOKEN", {"licence": "L1", "client_secret": "s"}, 200, {"access_token": "A"}))
+    rec.observe(
+        Exchange(
+            "ACCESS_TOKEN", {"licence": "L1", "client_secret": "s"}, 200, {"access_token": "A"}
+        )
+    )
     rec.observe(Exchange("ACCESS_TOKEN", {"Licence": "L2"}, 200, {"access_token": "B"}))
     rec.observe(Exchange("ACCESS_TOKEN", {"licence": "L3"}, 400, {"access_token": "C"}))
     rec.observe(Exchange("ACCESS_TOKEN", {"licence": "L4"}, 200, {"error": "invalid_client"}))
@@ -85,7 +90,7 @@ def test_a_scenario_per_number_with_a_fiction_number_and_the_consent_operator() 
     assert first["outcome"] == {"consent": {"auto": True}}
     assert second["outcome"] == {"initiate_error": "15"}
     [number] = first["match"]["numbers"]
-    assert number.startswith("+33639988") and len(number) == 12
+    assert re.fullmatch(r"\+33639988\d{3}", number)
     assert first["match"]["numbers"] != second["match"]["numbers"]
     assert document["operators"] == [{"name": "SFR"}, {"name": "Orange"}]
     assert document["description"] == "Recorded by dqe-mock proxy: 2 numbers, pseudonymised"
@@ -144,7 +149,13 @@ def test_a_combined_scope_error_goes_to_the_parts_that_may_return_it() -> None:
 
 def test_matching_notp_scores_without_consent_are_pinned() -> None:
     rec = Recorder()
-    scores = {"status": "success", "family_name": "0.5", "given_name": 1, "gender": "", "birthdate": True}
+    scores = {
+        "status": "success",
+        "family_name": "0.5",
+        "given_name": 1,
+        "gender": "",
+        "birthdate": True,
+    }
     start(rec, "matching_notp", scores)
     assert only_scenario(rec)["outcome"] == {
         "scores": {"family_name": 0.5, "given_name": 1.0, "gender": ""}
@@ -247,12 +258,20 @@ def test_numbers_that_do_not_parse_are_counted_and_reset_forgets() -> None:
     start(rec, "numVerify", CONSENT, user_infos={"lastname": "Aubertin"})
     rec.unrecorded = 3
     rec.reset()
-    assert (rec.licences, rec.numbers, rec.personal, rec.skipped, rec.unrecorded) == ({}, {}, set(), 0, 0)
+    assert (rec.licences, rec.numbers, rec.personal, rec.skipped, rec.unrecorded) == (
+        {},
+        {},
+        set(),
+        0,
+        0,
+    )
     poll(rec, err("21"))
     assert rec.numbers == {}
 
 
-def test_numbers_past_the_capacity_are_counted_not_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_numbers_past_the_capacity_are_counted_not_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(recorder_module, "RECORDED_CAPACITY", 1)
     rec = Recorder()
     start(rec, "numVerify", err("16"), number=N1)
@@ -302,7 +321,8 @@ def test_render_is_the_header_then_yaml_without_anchors() -> None:
         "# Recorded by `dqe-mock proxy`. Phone numbers and personal data are pseudonymised;\n"
         "# client secrets are replaced by 'recorded-secret'.\nversion: 1\n"
     )
-    assert "&" not in text and "*" not in text
+    assert "&" not in text
+    assert "*" not in text
     assert yaml.safe_load(text) == rec.document(seed=1)
     assert rec.render(seed=1) == text
 

@@ -377,3 +377,33 @@ def test_a_link_to_a_regular_file_is_read(tmp_path: Path) -> None:
     target.write_text("x: 1\n")
     (tmp_path / "l.yaml").symlink_to(target)
     assert read_text(tmp_path / "l.yaml") == "x: 1\n"
+
+
+def test_valid_patterns_add_up_to_the_budget() -> None:
+    # \\pN{8,15} needs about 3,500 RE2 instructions: six pass 20,000, the seventh is refused.
+    found = problems(pattern_document(["\\pN{8,15}"] * 7))
+    assert [line for line, _ in found] == [16]
+
+
+def test_the_size_cap_is_passed_down_to_files_and_directories(tmp_path: Path) -> None:
+    text = MINI.format(id="a", number="+33639987011")
+    size = len(text.encode())
+    path = tmp_path / "one.yaml"
+    path.write_text(text)
+    for load in (lambda cap: load_path(path, cap), lambda cap: load_path(tmp_path, cap),
+                 lambda cap: load_all([path], include_default=False, max_bytes=cap)):  # fmt: skip
+        assert load(size).scenarios[0].id == "a"
+        with pytest.raises(ScenarioFileError, match=f"over the limit of {size - 1} "):
+            load(size - 1)
+
+
+def test_the_size_cap_bounds_alias_expansion_of_a_file(tmp_path: Path) -> None:
+    # The text fits 120 bytes; written out, the aliases do not.
+    text = "version: 1\ndescription: &d ddddddddddddddddddddddddd\nscenarios: [{id: *d, match: {raw: [*d, *d]}}]\n"
+    path = tmp_path / "alias.yaml"
+    path.write_text(text)
+    assert len(text.encode()) < 120
+    with pytest.raises(ScenarioFileError, match="with its aliases written out"):
+        load_path(path, 120)
+    with pytest.raises(ScenarioFileError, match="with its aliases written out"):
+        load_path(tmp_path, 120)

@@ -380,7 +380,7 @@ def test_a_link_to_a_regular_file_is_read(tmp_path: Path) -> None:
 
 
 def test_valid_patterns_add_up_to_the_budget() -> None:
-    # \\pN{8,15} needs about 3,500 RE2 instructions: six pass 20,000, the seventh is refused.
+    # \pN{8,15} needs about 3,500 RE2 instructions: six pass 20,000, the seventh is refused.
     found = problems(pattern_document(["\\pN{8,15}"] * 7))
     assert [line for line, _ in found] == [16]
 

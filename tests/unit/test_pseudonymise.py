@@ -9,6 +9,7 @@ here as the sets the fakes come from; properties over many originals.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -216,3 +217,26 @@ def test_personal_values_of_a_record_and_its_address() -> None:
         ["Jeanne", "Dupont", "33612", "rue A", "1 rue A"]
     )
     assert list(personal_values({"address": "rue A"})) == []
+
+
+def test_without_a_seed_the_mapping_is_not_reproducible() -> None:
+    first, second = Pseudonymiser(None), Pseudonymiser(None)
+    assert [first.number(n) for n in ORIGINALS] != [second.number(n) for n in ORIGINALS]
+
+
+def test_fakes_do_not_reveal_the_order_of_the_originals() -> None:
+    fakes = Pseudonymiser(7)
+    mapped = [int(fakes.number(n)[-3:]) for n in ORIGINALS]
+    steps = [b - a for a, b in itertools.pairwise(mapped)]
+    assert steps.count(1) < 5
+
+
+def test_a_date_is_drawn_again_until_acceptable() -> None:
+    # Half the days of 2015 are to avoid: each draw has an even chance, 100 draws find one.
+    days = [f"2015-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
+    avoided = days[::2]
+    fakes = Pseudonymiser(3, avoid=avoided)
+    for i in range(20):
+        date = fakes.date("k", f"o{i}", 2015, 1)
+        assert date in days
+        assert date not in avoided

@@ -240,3 +240,51 @@ def test_a_date_is_drawn_again_until_acceptable() -> None:
         date = fakes.date("k", f"o{i}", 2015, 1)
         assert date in days
         assert date not in avoided
+
+
+def test_each_personal_value_drives_its_own_fake() -> None:
+    fakes = Pseudonymiser(3)
+    subscribers = [
+        fakes.subscriber({"given_name": f"G{i}", "family_name": f"F{i}", "sub": f"s{i}"})
+        for i in range(40)
+    ]
+    for key in ("given_name", "family_name", "sub"):
+        assert len({s[key] for s in subscribers}) > 5
+    for field in ("number", "street_address", "locality"):
+        addresses = [
+            fakes.address({"number": "1", "street_address": "s", "locality": "l", field: f"v{i}"})
+            for i in range(40)
+        ]
+        assert len({a["street_address"] for a in addresses}) > 3
+
+
+def test_draws_span_their_documented_ranges() -> None:
+    fakes = Pseudonymiser(3)
+    records = [
+        {
+            "birthdate": f"1970-01-{1 + i % 28:02d}",
+            "updated_at": "2020-01-01",
+            "birthplace": f"p{i}",
+        }
+        for i in range(600)
+    ]
+    # Each record fresh: its own originals to avoid.
+    faked = [Pseudonymiser(i).subscriber(r) for i, r in enumerate(records)]
+    births = {int(f["birthdate"][:4]) for f in faked}
+    updates = {int(f["updated_at"][:4]) for f in faked}
+    places = {int(f["birthplace"]) for f in faked}
+    assert (min(births), max(births)) == (1940, 2004)
+    assert (min(updates), max(updates)) == (2015, 2024)
+    assert (min(places), max(places)) == (1, 95)
+    numbers = {
+        int(fakes.address({"number": "0", "street_address": f"s{i}"})["number"])
+        for i in range(1200)
+    }
+    assert (min(numbers), max(numbers)) == (1, 120)
+
+
+def test_both_genders_are_kept() -> None:
+    fakes = Pseudonymiser(3)
+    male = fakes.subscriber({"given_name": "Paul", "gender": "M"})
+    female = fakes.subscriber({"given_name": "Anne", "gender": "F"})
+    assert (male["gender"], female["gender"]) == ("M", "F")

@@ -192,7 +192,7 @@ class _Builder:
             name=raw["name"],
             scopes=frozenset(raw["scopes"]) if "scopes" in raw else None,
             status=raw.get("status", "available"),
-            requires_phone=bool(raw.get("requires_phone", False)),
+            requires_phone=bool(raw.get("requires_phone")),
             source=self._where(f"/operators/{index}"),
         )
 

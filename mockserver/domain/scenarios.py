@@ -77,7 +77,7 @@ class Outcome:
         """Build from the merged YAML mapping of an outcome."""
         return cls(
             initiate_error=raw.get("initiate_error"),
-            consent_required=bool(raw.get("consent_required", False)),
+            consent_required=bool(raw.get("consent_required")),
             consent=Consent(**raw.get("consent", {})),
             pending=Pending(**raw.get("pending", {})),
             result_error=raw.get("result_error"),

@@ -141,10 +141,8 @@ def _compose(text: str, source: str) -> yaml.Node | None:
         return loader.get_single_node()
     except yaml.reader.ReaderError as exc:
         raise ScenarioFileError(source, [_reader_problem(text, exc)]) from exc
-    except yaml.MarkedYAMLError as exc:
+    except yaml.MarkedYAMLError as exc:  # PyYAML's scanner, parser and composer raise no other
         raise ScenarioFileError(source, [_marked_problem(exc)]) from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioFileError(source, [(1, f"YAML: {exc}")]) from exc
     finally:
         if loader is not None:
             loader.dispose()
@@ -162,7 +160,7 @@ def _construct(node: yaml.Node, source: str) -> Any:
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> tuple[int, str]:
     line = text.count("\n", 0, max(exc.position, 0)) + 1
-    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    code = int(exc.character)  # PyYAML's reader gives the code point of a str's character
     escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return (
         line,
@@ -250,8 +248,7 @@ class _Measure:
         if key.tag in (_STR, _MERGE):
             return key.value
         try:
-            value = self.keys.construct_object(key)
-            hash(value)
+            value = self.keys.construct_object(key)  # a scalar: hashable
         except (yaml.YAMLError, ValueError, TypeError, OverflowError):
             return key.value
         return value
@@ -270,7 +267,8 @@ def _children(node: yaml.Node) -> Iterator[yaml.Node]:
 
 
 def _index_lines(root: yaml.Node) -> dict[str, int]:
-    """The line of each JSON pointer; a node reached again through an alias is not re-entered."""
+    """The line of each JSON pointer, in document order; a node reached again through an
+    alias is not re-entered (its parts keep the lines of the anchor)."""
     lines: dict[str, int] = {}
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, str]] = [(root, "")]
@@ -280,13 +278,15 @@ def _index_lines(root: yaml.Node) -> dict[str, int]:
         if id(node) in seen:
             continue
         seen.add(id(node))
+        children: list[tuple[yaml.Node, str]] = []
         if isinstance(node, yaml.MappingNode):
+            # Keys are scalars: construction, which comes first, refuses any other.
             for key, value in node.value:
-                child = f"{pointer}/{key.value}" if isinstance(key, yaml.ScalarNode) else pointer
-                lines.setdefault(child, key.start_mark.line + 1)
-                stack.append((value, child))
+                lines.setdefault(f"{pointer}/{key.value}", key.start_mark.line + 1)
+                children.append((value, f"{pointer}/{key.value}"))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node.value))
+            children = [(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
+        stack.extend(reversed(children))  # the first child is taken first
     return lines
 
 

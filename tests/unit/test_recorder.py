@@ -22,7 +22,6 @@ from mockserver.domain.recorder import (
     Exchange,
     Flow,
     Recorder,
-    error_id,
     pin_scores,
 )
 
@@ -344,16 +343,3 @@ def test_pin_scores_keeps_documented_scores_in_0_to_1(
     raw: dict[str, Any], pinned: dict[str, Any]
 ) -> None:
     assert pin_scores(raw) == pinned
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ({"status": "error", "error_id": "16"}, "16"),
-        ({"status": "success", "error_id": "16"}, None),
-        ({"status": "error", "error_id": 16}, None),
-        ({"status": "error"}, None),
-    ],
-)
-def test_error_id_of_a_business_error_body(body: dict[str, Any], expected: str | None) -> None:
-    assert error_id(body) == expected

@@ -290,3 +290,12 @@ def test_helpers() -> None:
     assert same_scope("numVerify", " numVerify ")
     assert not same_scope("matching", "matching,formfilling")
     assert "licence" in CHECKS
+
+
+def test_the_catalogue_and_the_checks_agree_and_a_drift_is_named() -> None:
+    from mockserver.contract.errors import Rule, catalogue
+    from mockserver.domain.rules import unmatched
+
+    assert unmatched(catalogue().rules, CHECKS) == []
+    extra = {"GET": (Rule("request", "01", "schema", True), Rule("teleport", "30", "new"))}
+    assert unmatched(extra, {"licence": CHECKS["licence"]}) == ["licence", "teleport"]

@@ -1,0 +1,289 @@
+"""The mock's behaviour over plain parameters (domain/service.py), without HTTP.
+
+Oracles: the vendor pages (token body, expires_in a string, pending then result, the consent
+answer's `operator` and `url`), the README's Contract notes ("The matching result", "The
+consent step", "Precedence"), its admin table (timelines, reset per namespace, the journal's
+scenario and token columns) and the scenario file reference (token_ttl, consent.auto, pending
+polls, result_error). The scenario document is written here, by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver.contract.errors import DqeError
+from mockserver.domain.clock import Clock
+from mockserver.domain.loading import load_text
+from mockserver.domain.registry import ScenarioRegistry
+from mockserver.domain.service import PRUNE_EVERY, RETENTION, Call, IdMobile, MockState
+from mockserver.domain.sessions import Session, SessionStore
+from mockserver.domain.tokens import TokenStore
+from mockserver.testing.client import user_infos
+
+DOCUMENT = """
+version: 1
+licences:
+  - {licence: "700001", client_secret: s3cret}
+  - {licence: "700002", client_secret: s3cret, token_ttl: 60}
+operators:
+  - name: Opera
+scenarios:
+  - id: auto-approve
+    match: {numbers: ["+33639987001"]}
+    operator: Opera
+    subscriber: {family_name: Martin, given_name: Marie}
+    outcome: {consent: {auto: true}, pending: {polls: 2}}
+  - id: auto-deny
+    match: {numbers: ["+33639987002"]}
+    operator: Opera
+    outcome: {consent: {auto: true, decision: deny}}
+  - id: needs-a-visit
+    match: {numbers: ["+33639987003"]}
+    operator: Opera
+    outcome: {consent: {auto: true, decision: abandon}}
+  - id: consent-for-notp
+    match: {numbers: ["+33639987004"]}
+    operator: Opera
+    subscriber: {family_name: Martin}
+    outcome: {consent_required: true, consent: {auto: true}}
+  - id: scores-pinned
+    match: {numbers: ["+33639987005"]}
+    operator: Opera
+    subscriber: {family_name: Martin}
+    outcome: {scores: {family_name: 0.42}}
+"""
+USER_INFOS = user_infos(phone="0639987001", lastname="Martin", firstname="Marie")
+
+
+def make() -> tuple[IdMobile, MockState]:
+    state = MockState(
+        registry=ScenarioRegistry(load_text(DOCUMENT, "unit.yaml")),
+        tokens=TokenStore(seed=1),
+        sessions=SessionStore(seed=1),
+        clock=Clock(frozen=True),
+        default_ttl=300,
+    )
+    return IdMobile(state), state
+
+
+def token(mock: IdMobile, licence: str = "700001", call: Call | None = None) -> str:
+    grant = {"licence": licence, "client_secret": "s3cret", "grant_type": "client_idmobile"}
+    return mock.issue_token(grant, call)["access_token"]
+
+
+def url_of(session: Session) -> str:
+    return f"https://mock.test/consent/{session.id}"
+
+
+def initiate(
+    mock: IdMobile, tok: str, number: str, scope: str = "numVerify", call: Call | None = None,
+    **extra: str,
+) -> dict[str, Any]:  # fmt: skip
+    params = {"number": number, "token": tok, "licence": "700001", "scope": scope, "name": "Acme"}
+    if scope != "numVerify":
+        params["mode"] = "2"
+    if "matching" in scope:
+        params["user_infos"] = USER_INFOS
+    return mock.initiate({**params, **extra}, url_of, call)
+
+
+def poll(mock: IdMobile, tok: str, scope: str = "numVerify", call: Call | None = None) -> Any:
+    return mock.retrieve({"token": tok, "Licence": "700001", "scope": scope}, call)
+
+
+def test_a_token_lives_the_default_or_its_licences_lifetime() -> None:
+    mock, _ = make()
+    grant = {"licence": "700001", "client_secret": "s3cret", "grant_type": "client_idmobile"}
+    body = mock.issue_token(grant)
+    assert body["expires_in"] == "300"  # a string, as the token page shows
+    assert body["access_token"] != body["refresh_token"]
+    body = mock.issue_token({**grant, "licence": "700002"})
+    assert body["expires_in"] == "60"
+
+
+def test_the_call_records_what_the_journal_shows() -> None:
+    mock, _ = make()
+    call = Call()
+    tok = token(mock, call=call)
+    assert call.token == tok
+    assert call.namespace == "700001"  # no X-Dqe-Namespace: the licence code
+    call = Call()
+    initiate(mock, tok, "+33639987001", call=call)
+    assert (call.scenario_id, call.token) == ("auto-approve", tok)
+    call = Call()
+    poll(mock, tok, call=call)
+    assert call.scenario_id == "auto-approve"
+    refused = Call()
+    with pytest.raises(DqeError):
+        poll(mock, "nope", call=refused)
+    assert refused.token == "nope"
+    assert refused.scenario_id is None
+
+
+def test_a_namespace_header_wins_over_the_licence() -> None:
+    mock, state = make()
+    call = Call(namespace_hint="team-a")
+    tok = token(mock, call=call)
+    assert call.namespace == "team-a"
+    assert state.tokens.get(tok) is not None
+    with pytest.raises(DqeError) as refused:  # the licence's namespace holds no such token
+        initiate(mock, tok, "+33639987001")
+    assert refused.value.error_id == "30"
+    initiate(mock, tok, "+33639987001", call=Call(namespace_hint="team-a"))
+
+
+def test_pending_polls_then_the_result_once_and_for_all() -> None:
+    mock, state = make()
+    tok = token(mock)
+    answer = initiate(mock, tok, "+33639987001")
+    assert answer["status"] == "success"
+    assert answer["operator"] == "Opera"
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert answer["url"] == url_of(session)
+    assert poll(mock, tok) == {"status": "pending", "scope": "numVerify"}
+    assert poll(mock, tok) == {"status": "pending", "scope": "numVerify"}
+    first = poll(mock, tok)
+    assert first["status"] == "success"
+    assert poll(mock, tok) == first  # a finished session stays finished
+    kinds = [event.kind for event in session.events]
+    assert kinds == ["initiate", "consent", "poll", "poll", "done"]  # done once
+    assert session.events[-1].detail == "success"
+
+
+def test_a_refusal_ends_in_its_error_every_time() -> None:
+    mock, state = make()
+    tok = token(mock)
+    initiate(mock, tok, "+33639987002")
+    for _ in range(2):
+        with pytest.raises(DqeError) as refused:
+            poll(mock, tok)
+        assert (refused.value.error_id, refused.value.operator) == ("21", "Opera")
+        assert refused.value.scope == "numVerify"
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert [e.detail for e in session.events if e.kind == "done"] == ["21"]
+
+
+def test_an_abandon_is_never_completed_without_a_visit() -> None:
+    mock, state = make()
+    tok = token(mock)
+    initiate(mock, tok, "+33639987003")
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert session.decision is None
+    assert poll(mock, tok)["status"] == "pending"
+
+
+def test_the_session_keeps_what_the_request_said() -> None:
+    mock, state = make()
+    tok = token(mock)
+    initiate(
+        mock, tok, "0639987001", scope="formfilling", code_name="C-9",
+        redirect_uri="https://partner.example/cb",
+    )  # fmt: skip
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert (session.number, session.scope, session.operator) == (
+        "+33639987001",
+        "formfilling",
+        "Opera",
+    )
+    assert (session.partner, session.code_name, session.licence) == ("Acme", "C-9", "700001")
+    assert session.redirect_uri == "https://partner.example/cb"
+    assert session.token == tok
+    assert session.scores is None  # formfilling computes no scores
+    other = token(mock)
+    initiate(mock, other, "+33639987001")
+    again = state.sessions.by_token(other)
+    assert again is not None
+    assert again.redirect_uri is None  # none sent: no redirect
+    assert again.code_name == ""
+
+
+def test_matching_notp_answers_scores_unless_the_operator_wants_consent() -> None:
+    mock, state = make()
+    tok = token(mock)
+    scores = initiate(mock, tok, "+33639987005", scope="matching_notp")
+    assert scores["family_name"] == 0.42  # pinned by the scenario
+    assert state.sessions.by_token(tok) is None  # answered at once: no session
+    answer = initiate(mock, tok, "+33639987004", scope="matching_notp")
+    assert set(answer) == {"status", "operator", "url"}
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert session.scope == "matching"  # retrieved with scope=matching (Contract notes)
+    assert session.scores is not None
+    result = poll(mock, tok, scope="matching")
+    assert result["scope"] == "matching"
+    assert result["matching"]["family_name"] == 1.0
+
+
+def test_a_reset_of_one_namespace_leaves_the_others() -> None:
+    mock, state = make()
+    mine = token(mock, call=Call(namespace_hint="mine"))
+    theirs = token(mock, call=Call(namespace_hint="theirs"))
+    initiate(mock, mine, "+33639987001", call=Call(namespace_hint="mine"))
+    state.clock.advance(5, key=mine)
+    state.reset("mine")
+    assert state.tokens.get(mine) is None
+    assert state.sessions.by_token(mine) is None
+    assert state.tokens.get(theirs) is not None
+    assert state.clock.now(mine) == state.clock.now()  # its offset forgotten
+    state.clock.advance(7)
+    state.reset()
+    assert state.tokens.get(theirs) is None
+    assert len(state.tokens) == 0
+
+
+def test_expired_tokens_are_forgotten_an_hour_later_in_batches() -> None:
+    mock, state = make()
+    old = token(mock, licence="700002")  # lives 60 s
+    initiate(mock, old, "+33639987001", licence="700002")
+    state.clock.advance(60 + RETENTION + 1)
+    for _ in range(PRUNE_EVERY - 2):
+        token(mock)
+    assert state.tokens.get(old) is not None  # not yet: the check runs every PRUNE_EVERY
+    token(mock)
+    assert state.tokens.get(old) is None
+    assert state.sessions.by_token(old) is None
+    fresh = token(mock, licence="700002")
+    state.clock.advance(60 + RETENTION - 1)
+    for _ in range(PRUNE_EVERY):
+        token(mock)
+    assert state.tokens.get(fresh) is not None  # expired less than an hour ago: kept
+
+
+def test_a_fault_target_names_the_licence_number_and_scenario() -> None:
+    mock, state = make()
+    tok = token(mock)
+    call = Call()
+    params = {"number": "06 39 98 70 01", "licence": "700001", "scope": "numVerify"}
+    target = mock.fault_target("IDMOBILE", params, call)
+    assert (target.endpoint, target.licence, target.number, target.scenario_id) == (
+        "IDMOBILE",
+        "700001",
+        "+33639987001",
+        "auto-approve",
+    )
+    assert call.namespace == "700001"
+    bad = mock.fault_target("IDMOBILE", {"number": "abc", "licence": "700001"}, Call())
+    assert (bad.number, bad.scenario_id) == (None, None)
+    plain = mock.fault_target("ACCESS_TOKEN", {"licence": "700001"}, Call())
+    assert (plain.licence, plain.number, plain.scenario_id) == ("700001", None, None)
+    with pytest.raises(DqeError):  # the token is not ns-1's: refused before any session
+        initiate(mock, tok, "+33639987001", call=Call(namespace_hint="ns-1"))
+    assert state.sessions.by_token(tok) is None
+    initiate(mock, tok, "+33639987001")
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    on_get = Call()
+    target = mock.fault_target("GET", {"token": tok}, on_get)
+    assert (target.number, target.scenario_id, on_get.namespace) == (
+        "+33639987001",
+        "auto-approve",
+        "700001",
+    )
+    by_id = mock.fault_target("CONSENT", {}, Call(), session_id=session.id)
+    assert by_id.scenario_id == "auto-approve"

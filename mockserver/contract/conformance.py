@@ -43,7 +43,7 @@ class NoteKind:
 NOTE_KINDS = (
     NoteKind(
         "json-body",
-        "a POST body in JSON (an object of scalars), read as the parameters",
+        "a POST body in JSON (an object of text, numbers, booleans, nulls), read as the parameters",
         "POST request: parameters in the body, x-www-form-urlencoded",
     ),
     NoteKind(

@@ -86,3 +86,23 @@ def direct_scopes() -> frozenset[str]:
     """Single scopes /IDMOBILE/ answers itself, without consent or /GET/ (matching_notp): the
     scope names that are not consent scopes."""
     return frozenset(scope_names()) - consent_scopes()
+
+
+@cache
+def otp_scopes() -> frozenset[str]:
+    """Single scopes whose consent step sends a one-time code (formfilling, matching)."""
+    return frozenset(_enum("otp_scope"))
+
+
+def asks_for_code(scope: str) -> bool:
+    """Does the consent step of `scope` (single or combined) send a one-time code?"""
+    return any(part in otp_scopes() for part in split_scope(scope))
+
+
+@cache
+def outcome_scopes(key: str) -> frozenset[str] | None:
+    """The scopes a scenario outcome key applies to (`x-dqe-scopes` in scenario.schema.json:
+    numverify -> numVerify, scores -> matching_notp and matching); None for every scope."""
+    outcome = contract().schemas["scenario.schema.json"]["$defs"]["outcome"]["properties"]
+    scopes = outcome.get(key, {}).get("x-dqe-scopes")
+    return frozenset(scopes) if scopes is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.contract.errors import split_scope
+from mockserver.contract.scopes import asks_for_code
 from mockserver.domain.clock import Clock
 from mockserver.domain.sessions import Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore
@@ -37,11 +37,6 @@ def redirect_url(uri: str, token: str, status: str) -> str:
     The partner's own token or status parameters are replaced; a fragment stays last.
     """
     return with_params(uri, [("token", token), ("status", status)])
-
-
-def asks_for_code(scope: str) -> bool:
-    """Every consent scope but numVerify sends a one-time code by SMS."""
-    return any(part != "numVerify" for part in split_scope(scope))
 
 
 class ConsentDesk:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.contract.decisions import consent_errors, expiry_errors
-from mockserver.contract.scopes import consent_scopes
+from mockserver.contract.scopes import consent_scopes, outcome_scopes
 from mockserver.domain.scenarios import Scenario, ScenarioSet
 
 
@@ -117,7 +117,8 @@ def _dead_settings(scenario: Scenario) -> Iterator[Finding]:
                 f"{scenario.id!r} scopes.{scope}.consent_required "
                 "has no effect: only matching_notp can skip consent",
             )
-        if scope != "numVerify" and "numverify" in override:
+        applies = outcome_scopes("numverify")
+        if applies is not None and scope not in applies and "numverify" in override:
             yield Finding(
                 scenario.source,
                 f"{scenario.id!r} scopes.{scope}.numverify has no effect outside numVerify",

@@ -23,7 +23,12 @@ from typing import Any
 import yaml
 
 from mockserver.contract.errors import catalogue, error_id_of, split_scope
-from mockserver.contract.scopes import direct_scopes, retrieval_scope, scope_names
+from mockserver.contract.scopes import (
+    direct_scopes,
+    outcome_scopes,
+    retrieval_scope,
+    scope_names,
+)
 from mockserver.domain import phones
 from mockserver.domain.pseudonymise import RECORDED_CAPACITY, Pseudonymiser, personal_values
 from mockserver.domain.rules import licence_of
@@ -287,11 +292,11 @@ def _for(scopes: Iterable[str], outcome: dict[str, Any]) -> dict[str, dict[str, 
     """`outcome` for each scope, less what a scope never uses (scores, numverify)."""
     parts = {}
     for scope in (s for s in scopes if s in scope_names()):
-        parts[scope] = copy.deepcopy(outcome)
-        if scope != "matching":
-            parts[scope].pop("scores", None)
-        if scope != "numVerify":
-            parts[scope].pop("numverify", None)
+        parts[scope] = {
+            key: copy.deepcopy(value)
+            for key, value in outcome.items()
+            if (applies := outcome_scopes(key)) is None or scope in applies
+        }
     return parts
 
 

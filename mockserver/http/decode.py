@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
@@ -136,13 +137,42 @@ async def _body(request: web.Request) -> dict[str, str]:
             raise DecodeError(f"the JSON body does not parse: {exc}") from exc
         if not isinstance(data, dict):
             raise DecodeError("the JSON body is not an object")
-        try:
-            return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-        except RecursionError as exc:
-            raise DecodeError("the JSON body is nested too deeply") from exc
+        return _json_params(data)
     if not raw.strip():
         return {}
     raise DecodeError(f"unsupported Content-Type {ctype!r}: send application/x-www-form-urlencoded")
+
+
+def _json_params(data: dict[str, Any]) -> dict[str, str]:
+    """A JSON body's members as the text parameters a form would carry.
+
+    Strings as they are; numbers and booleans as their JSON text; null as an absent
+    parameter; user_infos, whatever its JSON value, as its JSON text (the endpoint judges
+    it: 06 when it is not an object). An array or object anywhere else, or a lone surrogate
+    escape (not text: it cannot be written as UTF-8), is a DecodeError.
+    """
+    params: dict[str, str] = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            params[key] = value
+        elif isinstance(value, bool | int | float) or key == "user_infos":
+            try:
+                params[key] = json.dumps(value, ensure_ascii=False)
+            except RecursionError as exc:
+                raise DecodeError("the JSON body is nested too deeply") from exc
+        else:
+            kind = "an array" if isinstance(value, list) else "an object"
+            raise DecodeError(f"the JSON body's {key!r} is {kind}: send text")
+    try:
+        "".join(f"{k}{v}" for k, v in params.items()).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DecodeError(
+            "the JSON body has a lone surrogate escape (\\ud800 to \\udfff not in a pair), "
+            "which is not text"
+        ) from exc
+    return params
 
 
 def _pairs(text: str, charset: str, where: str) -> Pairs:

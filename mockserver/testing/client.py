@@ -12,6 +12,7 @@ from yarl import URL
 
 from mockserver.contract.errors import error_id_of
 from mockserver.contract.schemas import Violation, contract, response_schema
+from mockserver.contract.scopes import needs_user_infos, takes_mode
 from mockserver.contract.user_infos import user_infos_keys
 
 DEFAULT_LICENCE = "100001"
@@ -90,9 +91,9 @@ class DqeClient:
             "licence": licence,
             "scope": scope,
         }
-        if scope != "numVerify":
+        if takes_mode(scope):
             params["mode"] = "2"
-        if "matching" in scope:
+        if needs_user_infos(scope):
             params["user_infos"] = user_infos()
         params.update(extra)
         return await self.call(

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from mockserver.contract.scopes import asks_for_code
 from mockserver.domain.clock import Clock
-from mockserver.domain.consent import ConsentDesk, ConsentStep, asks_for_code, redirect_url
+from mockserver.domain.consent import ConsentDesk, ConsentStep, redirect_url
 from mockserver.domain.scenarios import Consent, Outcome
 from mockserver.domain.sessions import Event, Phase, Session, SessionStore
 from mockserver.domain.tokens import TokenStore

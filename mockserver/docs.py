@@ -170,6 +170,20 @@ def notes_table() -> str:
     return "\n".join(rows)
 
 
+def precedence_table() -> str:
+    """The Markdown table of each endpoint's rules in the order they are checked
+    (errors.json "precedence", as catalogue().rules reads it)."""
+    rows = ["| endpoint | order | rule | error | what breaks it |", "|---|---:|---|---|---|"]
+    for endpoint, rules in catalogue().rules.items():
+        for index, rule in enumerate(rules, 1):
+            where = " (request schema)" if rule.schema else ""
+            rows.append(
+                f"| /{endpoint}/ | {index} | `{rule.name}`{where} | {rule.error_id} "
+                f"| {_cell(rule.description)} |"
+            )
+    return "\n".join(rows)
+
+
 def example_scenarios() -> str:
     """The example scenario file, as a fenced YAML block."""
     text = scenarios_dir().joinpath(*EXAMPLE_FILE).read_text(encoding="utf-8")
@@ -180,6 +194,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "magic-table": magic_table,
     "licences-table": licences_table,
     "notes-table": notes_table,
+    "precedence-table": precedence_table,
     "example-scenarios": example_scenarios,
 }
 

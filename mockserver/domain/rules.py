@@ -31,7 +31,7 @@ from mockserver.domain.urls import UrlError, check_redirect_uri
 
 def licence_of(params: Mapping[str, Any]) -> str:
     """The licence code, spelt licence or Licence (the docs use both)."""
-    value = params.get("licence", params.get("Licence", ""))
+    value = params.get("licence", params.get("Licence"))
     return value if isinstance(value, str) else ""
 
 
@@ -206,9 +206,11 @@ def _operator_unreachable(a: Attempt) -> Broken | None:
 
 
 def _operator_scope(a: Attempt) -> Broken | None:
-    supported = a.operator.scopes if a.operator else None
-    if supported is not None and not set(split_scope(a.scope)) <= supported:
-        return Broken(f"{a.operator.name if a.operator else ''} does not support {a.scope}")
+    operator = a.operator
+    if operator is None or operator.scopes is None:
+        return None
+    if not set(split_scope(a.scope)) <= operator.scopes:
+        return Broken(f"{operator.name} does not support {a.scope}")
     return None
 
 
@@ -292,9 +294,6 @@ def first_broken(endpoint: str, attempt: Attempt) -> DqeError | None:
                 operator=attempt.operator_name if named else None,
                 scope=attempt.scope or None,
             )
-    leftover = attempt.schema.error_id  # an id no schema rule lists: still never accepted
-    if leftover is not None:
-        return DqeError(leftover, reason=attempt.schema.summary(), scope=attempt.scope or None)
     return None
 
 

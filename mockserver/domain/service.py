@@ -160,8 +160,8 @@ class IdMobile:
         session = None
         if session_id is not None:
             session = self.state.sessions.by_id(session_id)
-        elif endpoint == "GET":
-            session = self.state.sessions.by_token(str(raw.get("token", "")))
+        elif endpoint == "GET" and "token" in raw:
+            session = self.state.sessions.by_token(str(raw["token"]))
         if session is not None:
             call.namespace = session.namespace
             return FaultTarget(endpoint, session.licence, session.number, session.scenario_id)
@@ -222,7 +222,7 @@ class IdMobile:
         assert isinstance(number, phones.PhoneNumber)  # rule number_unparsed otherwise
         now = self.state.clock.now(token)
         outcome = scenario.outcome_for(scope)
-        redirect = params.get("redirect_uri")
+        redirect = params.get("redirect_uri")  # absent, or a URI the rules checked
         session = Session(
             id=self.state.sessions.new_id(),
             token=token,
@@ -234,10 +234,10 @@ class IdMobile:
             outcome=outcome,
             subscriber=scenario.subscriber,  # shared, never changed: no copy per session
             created_at=now,
-            partner=str(params.get("name", "")),
+            partner=str(params["name"]),  # required: the request rule answered 01 otherwise
             namespace=call.namespace,
             code_name=str(params.get("code_name", "")),
-            redirect_uri=redirect if isinstance(redirect, str) and redirect else None,
+            redirect_uri=str(redirect) if redirect else None,
         )
         if outcome.consent.auto and outcome.consent.decision != "abandon":
             session.complete_consent(outcome.consent.decision, now)

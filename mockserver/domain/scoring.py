@@ -201,7 +201,7 @@ def explain_birthdate(typed: str, held: str) -> Explained:
     if a == b:
         return Explained(1.0, "same date", typed, held)
     (ya, ma, da), (yb, mb, db) = a, b
-    written = f"{ya}{ma:02d}{da:02d}", f"{yb}{mb:02d}{db:02d}"
+    written = f"{ya:04d}{ma:02d}{da:02d}", f"{yb:04d}{mb:02d}{db:02d}"
     digits = sum(x != y for x, y in zip(*written, strict=True))
     rules = (
         (ya == yb and ma == db and da == mb, SWAPPED_DAY_MONTH, "day and month swapped"),

@@ -103,6 +103,7 @@ RULES: list[tuple[str, str, str, Any, str]] = [
     ("birthdate", "1985-12-04", "1985-04-12", 0.8, "day and month swapped"),
     ("birthdate", "1985-04-13", "1985-04-12", 0.7, "one digit wrong"),
     ("birthdate", "1958-04-12", "1985-04-12", 0.5, "same day and month, another year"),
+    ("birthdate", "0985-04-12", "1985-04-12", 0.7, "one digit wrong"),  # a year before 1000 (was a crash)
     ("birthdate", "1990-07-30", "1985-04-12", 0.0, "another date"),
     ("birthdate", "sometime", "1985-04-12", 0.0, "not a date: equal text or nothing"),
     ("birthdate", "sometime", "Sometime", 1.0, "not a date: equal text or nothing"),

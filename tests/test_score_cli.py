@@ -9,6 +9,7 @@ of +33639980001 is the built-in pack's Orange subscriber (Jean Dupont, 10 rue de
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,15 @@ def test_help_shows_the_examples_and_each_default(capsys: pytest.CaptureFixture[
     assert "street_address, postal_code, locality, country, birthdate, email" in out
     for text in ("(default matching_notp)", "(default text)", "(default 262144)", "--licence"):
         assert text in out
+
+
+def test_the_readme_example_prints_what_the_readme_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """README "Matching scores": the `dqe-mock score` block is this command's real output."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```console\n$ dqe-mock score ", 1)[1].split("```", 1)[0]
+    command, *printed = block.splitlines()
+    code, out, _ = run(capsys, *shlex.split(command))
+    assert code == 0
+    assert out.splitlines() == printed

@@ -1,4 +1,4 @@
-"""dqe-mock serve | validate | proxy."""
+"""dqe-mock serve | validate | proxy | score."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from mockserver.contract.schemas import token_ttl_range
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
-from mockserver.settings import ProxySettings, Settings
+from mockserver.score_command import add_score_command, run_score
+from mockserver.settings import ProxySettings, ScoreSettings, Settings
 
-Options = type[Settings] | type[ProxySettings]
+Options = type[Settings] | type[ProxySettings] | type[ScoreSettings]
 # Where `serve` departs from Settings(): a long-running server reloads its scenario files on
 # change, while Settings() (tests, the pytest plugin) starts no watcher.
 SERVE_OVERRIDES: dict[str, Any] = {"watch": True}
@@ -26,7 +27,8 @@ DEFAULT_LOG_LEVEL = "INFO"
 
 
 def default(options: Options, name: str) -> Any:
-    """The default of the field `name` of Settings or ProxySettings (of `serve` for Settings).
+    """The default of the field `name` of Settings, ProxySettings or ScoreSettings (of `serve`
+    for Settings).
 
     Every option of the CLI takes its default from here: each default is written once, in
     the dataclass (or the module constant the dataclass reads). KeyError for no such field.
@@ -161,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_proxy_options(proxy)
     _add_log_level(proxy)
+    add_score_command(commands)
     return parser
 
 
@@ -330,6 +333,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**values)
 
 
+def _score_settings(args: argparse.Namespace) -> ScoreSettings:
+    values = _fields_of(ScoreSettings, args)
+    values["scenario_paths"] = tuple(values["scenario_paths"])
+    return ScoreSettings(**values)
+
+
 def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped."""
     from mockserver.http.app import create_app
@@ -394,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
         return run_proxy(ProxySettings(**_fields_of(ProxySettings, args)))
+    if args.command == "score":
+        return run_score(_score_settings(args))
     return validate(args.paths, args.include_default_pack, args.max_document_bytes)
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_SHUTDOWN_TIMEOUT",
     "MAX_DOCUMENT_BYTES",
     "ProxySettings",
+    "ScoreSettings",
     "Settings",
 ]
 
@@ -88,3 +89,24 @@ class ProxySettings:
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
     max_findings: int = DEFAULT_MAX_FINDINGS
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """What `dqe-mock score` compares: a record (a magic number's, or JSON) with user_infos.
+
+    `record` is a phone number, JSON text or @FILE; `user_infos` JSON text or @FILE. The
+    number is looked up in the built-in pack (unless include_default_pack is False) with
+    `scenario_paths` layered over it, as `serve` loads them; for `scope` and, when given,
+    `licence` (None: the scenario's licence restriction, if any, is not applied).
+    """
+
+    record: str
+    user_infos: str
+    scenario_paths: tuple[Path, ...] = ()
+    include_default_pack: bool = True
+    licence: str | None = None
+    # The scope that answers scores at once (the matching without OTP page).
+    scope: str = "matching_notp"
+    format: str = "text"
+    max_document_bytes: int = MAX_DOCUMENT_BYTES

@@ -1,4 +1,5 @@
-"""Each default is written once: the CLI's options take theirs from Settings and ProxySettings.
+"""Each default is written once: the CLI's options take theirs from Settings, ProxySettings
+and ScoreSettings.
 
 The oracle is the dataclasses' own field defaults, read with dataclasses.fields; the CLI's
 are read from its parser. One departure is by design and written here by hand: `serve`
@@ -16,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from mockserver import cli
-from mockserver.settings import ProxySettings, Settings
+from mockserver import cli, score_command
+from mockserver.settings import ProxySettings, ScoreSettings, Settings
 
 SERVE_DEPARTS = {"watch": True}
 # Options that configure the command itself, not the server it runs.
 NOT_SETTINGS = {"help", "log_level"}
 # Fields no option reaches: the frozen clock is for tests, the upstream timeout is fixed.
-NO_OPTION = {"serve": {"frozen_clock"}, "proxy": {"timeout"}}
-OPTIONS = {"serve": Settings, "proxy": ProxySettings}
+NO_OPTION = {"serve": {"frozen_clock"}, "proxy": {"timeout"}, "score": set()}
+OPTIONS = {"serve": Settings, "proxy": ProxySettings, "score": ScoreSettings}
 
 
 def subcommand(name: str) -> argparse.ArgumentParser:
@@ -34,7 +35,9 @@ def subcommand(name: str) -> argparse.ArgumentParser:
     return found
 
 
-def field_defaults(options: type[Settings] | type[ProxySettings]) -> dict[str, Any]:
+def field_defaults(
+    options: type[Settings] | type[ProxySettings] | type[ScoreSettings],
+) -> dict[str, Any]:
     return {f.name: f.default for f in fields(options) if f.default is not MISSING}
 
 
@@ -72,7 +75,13 @@ def test_proxy_without_options_runs_the_default_settings() -> None:
     )
 
 
-def test_the_cli_types_no_default_of_its_own() -> None:
-    source = Path(cli.__file__).read_text(encoding="utf-8")
+def test_score_without_options_runs_the_default_settings() -> None:
+    args = cli._parser().parse_args(["score", "+33639980001", "{}"])
+    assert cli._score_settings(args) == ScoreSettings("+33639980001", "{}")
+
+
+@pytest.mark.parametrize("module", [cli, score_command], ids=["cli", "score_command"])
+def test_the_cli_types_no_default_of_its_own(module: Any) -> None:
+    source = Path(module.__file__).read_text(encoding="utf-8")
     literals = re.findall(r"default=\s*(?:\d|['\"\[(]|True\b|False\b|None\b)[^,)]*", source)
     assert literals == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import NamedTuple
 
 # Letters NFKD does not decompose (they are letters of their own, not a base and an accent):
 # French ligatures and the few others a form may carry.
@@ -30,3 +31,23 @@ def compact(text: str) -> str:
 def hundredths(value: float) -> float:
     """`value` rounded to two decimals, as a float that pack() stores exactly."""
     return round(value * 100) / 100
+
+
+Score = float | str
+
+
+class Explained(NamedTuple):
+    """A score ("" or 0..1, two decimals) with the rule that produced it, and what was compared.
+
+    `rule` names the rule without figures computed from the values (a label that two values
+    scored by the same rule share); `typed` and `held` are the user's and the record's values.
+    """
+
+    score: Score
+    rule: str
+    typed: str = ""
+    held: str = ""
+
+
+NOT_TYPED = Explained("", "not typed: not compared")
+NOTHING_HELD = Explained(0.0, "the record holds nothing")

@@ -1,8 +1,10 @@
 """Similarity of the user's data (user_infos) against the operator's record of the line.
 
-One scorer per field kind, each with its rule in its docstring and in the README ("Scores").
-Every scorer returns "" when the user typed nothing (the docs' example `"gender": ""`), 0.0
-when the record holds nothing to compare with, else a score in 0..1 with two decimals.
+One scorer per field kind, each with its rule in its docstring and in the README ("Matching
+scores"). Every scorer returns "" when the user typed nothing (the docs' example
+`"gender": ""`), 0.0 when the record holds nothing to compare with, else a score in 0..1 with
+two decimals. Each `explain_*` function is the scorer itself, returning the score with the
+rule that produced it (`Explained`); each `*_score` function is its score alone.
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ import pycountry
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
-from mockserver.domain.folding import fold, hundredths
+from mockserver.domain.folding import (
+    NOT_TYPED,
+    NOTHING_HELD,
+    Explained,
+    Score,
+    fold,
+    hundredths,
+)
 from mockserver.domain.scoring_address import (
-    locality_score,
-    postal_code_score,
-    street_score,
+    explain_locality,
+    explain_postal_code,
+    explain_street,
 )
 
-Score = float | str
 ADDRESS_FIELDS = ("country", "postal_code", "street_address", "locality")
 
 # Names: rules that recognise the same name written differently, best first. A fuzzy match
@@ -64,6 +72,11 @@ COUNTRY_FUZZY_CAP = 0.9
 
 
 def name_score(typed: str, held: str) -> Score:
+    """explain_name's score."""
+    return explain_name(typed, held).score
+
+
+def explain_name(typed: str, held: str) -> Explained:
     """Similarity of two names (given, family or maiden), best rule first.
 
     Compared folded (case, accents, æ/œ, hyphens, apostrophes, spacing aside): 1.0 when equal
@@ -76,29 +89,30 @@ def name_score(typed: str, held: str) -> Score:
     """
     mine, theirs = fold(typed), fold(held)
     if not mine:
-        return ""
+        return NOT_TYPED
     if not theirs:
-        return 0.0
-    return hundredths(_name_similarity(mine.split(), theirs.split()))
+        return NOTHING_HELD
+    score, rule = _name_similarity(mine.split(), theirs.split())
+    return Explained(hundredths(score), rule, typed, held)
 
 
-def _name_similarity(mine: list[str], theirs: list[str]) -> float:
+def _name_similarity(mine: list[str], theirs: list[str]) -> tuple[float, str]:
     if "".join(mine) == "".join(theirs):
-        return 1.0
+        return 1.0, "equal once folded (case, accents, ligatures, hyphens, spaces)"
     ours, others = _particle_forms(mine), _particle_forms(theirs)
     if ours & others:
-        return PARTICLE_DROPPED
+        return PARTICLE_DROPPED, "particle dropped or glued"
     core_mine, core_theirs = _core(mine), _core(theirs)
     if sorted(core_mine) == sorted(core_theirs):
-        return REORDERED
+        return REORDERED, "same words in another order"
     fewer, more = sorted((set(core_mine), set(core_theirs)), key=len)
     if fewer <= more:  # "marie marie" / "marie" too
-        return PART_OF_COMPOUND
+        return PART_OF_COMPOUND, "part of a compound name"
     initials = _initials(core_mine, core_theirs)
     if initials:
         return initials
     best = max(_fuzzy(a, b) for a in ours for b in others)
-    return min(best, FUZZY_CAP)
+    return min(best, FUZZY_CAP), "fuzzy: mean of Jaro-Winkler and Indel ratio, at most 0.94"
 
 
 def _core(words: list[str]) -> list[str]:
@@ -115,16 +129,16 @@ def _particle_forms(words: list[str]) -> set[str]:
     return {"".join(words[start:]) for start in range(dropped + 1)}
 
 
-def _initials(mine: list[str], theirs: list[str]) -> float:
-    """INITIALS_* when the words pair up in order, some as initials; else 0.0."""
+def _initials(mine: list[str], theirs: list[str]) -> tuple[float, str] | None:
+    """INITIALS_* and its rule when the words pair up in order, some as initials; else None."""
     if len(mine) != len(theirs):
-        return 0.0
+        return None
     pairs = list(zip(mine, theirs, strict=True))
     if not all(a == b or _initial_of(a, b) or _initial_of(b, a) for a, b in pairs):
-        return 0.0
+        return None
     if any(a == b for a, b in pairs):
-        return INITIALS_AND_NAMES
-    return INITIALS_ONLY
+        return INITIALS_AND_NAMES, "names and initials"
+    return INITIALS_ONLY, "initials only"
 
 
 def _initial_of(initial: str, word: str) -> bool:
@@ -138,22 +152,39 @@ def _fuzzy(mine: str, theirs: str) -> float:
 
 
 def family_score(lastname: str, maiden_name: str, family: str, maiden: str) -> Score:
+    """explain_family's score."""
+    return explain_family(lastname, maiden_name, family, maiden).score
+
+
+def explain_family(lastname: str, maiden_name: str, family: str, maiden: str) -> Explained:
     """The best name_score of the user's names against the record's family and maiden names.
 
     A French person may use either their birth (maiden) name or a usage (married) name, and
     forms differ on which goes where: the user's lastname and maiden_name are each compared
     with the record's family_name and maiden_name, and the best pair counts. "" when the
-    user typed neither; 0.0 when the record holds neither.
+    user typed neither; 0.0 when the record holds neither. The rule names the pair that
+    counts when it is not lastname against family_name (the first best pair in that order).
     """
-    typed = [name for name in (lastname, maiden_name) if fold(name)]
-    if not typed:
-        return ""
-    held = [name for name in (family, maiden) if fold(name)]
-    scores = [name_score(a, b) for a in typed for b in held]
-    return max((s for s in scores if isinstance(s, float)), default=0.0)
+    typed = [(key, name) for key, name in (("lastname", lastname), ("maiden_name", maiden_name))]
+    held = [(key, name) for key, name in (("family_name", family), ("maiden_name", maiden))]
+    if not any(fold(name) for _, name in typed):
+        return NOT_TYPED
+    pairs = [(a, b) for a in typed for b in held if fold(a[1]) and fold(b[1])]
+    if not pairs:
+        return NOTHING_HELD
+    scored = [(explain_name(a[1], b[1]), a[0], b[0]) for a, b in pairs]
+    best, mine, theirs = max(scored, key=lambda item: float(item[0].score))
+    if (mine, theirs) == ("lastname", "family_name"):
+        return best
+    return best._replace(rule=f"{best.rule}; user's {mine} vs record's {theirs}")
 
 
 def birthdate_score(typed: str, held: str) -> Score:
+    """explain_birthdate's score."""
+    return explain_birthdate(typed, held).score
+
+
+def explain_birthdate(typed: str, held: str) -> Explained:
     """1.0 for the same date (YYYY-MM-DD, or DD/MM/YYYY as French forms write it).
 
     Else SWAPPED_DAY_MONTH for the day and month swapped, ONE_DIGIT for one digit wrong of
@@ -162,21 +193,24 @@ def birthdate_score(typed: str, held: str) -> Score:
     """
     mine, theirs = typed.strip(), held.strip()
     if not fold(mine):
-        return ""
+        return NOT_TYPED
     a, b = _date(mine), _date(theirs)
     if a is None or b is None:
-        return 1.0 if fold(mine) == fold(theirs) else 0.0
+        same = fold(mine) == fold(theirs)
+        return Explained(1.0 if same else 0.0, "not a date: equal text or nothing", typed, held)
     if a == b:
-        return 1.0
+        return Explained(1.0, "same date", typed, held)
     (ya, ma, da), (yb, mb, db) = a, b
-    written = f"{ya}{ma:02d}{da:02d}", f"{yb}{mb:02d}{db:02d}"
+    written = f"{ya:04d}{ma:02d}{da:02d}", f"{yb:04d}{mb:02d}{db:02d}"
     digits = sum(x != y for x, y in zip(*written, strict=True))
     rules = (
-        (ya == yb and ma == db and da == mb, SWAPPED_DAY_MONTH),
-        (digits == 1, ONE_DIGIT),
-        ((ma, da) == (mb, db), OTHER_YEAR),
+        (ya == yb and ma == db and da == mb, SWAPPED_DAY_MONTH, "day and month swapped"),
+        (digits == 1, ONE_DIGIT, "one digit wrong"),
+        ((ma, da) == (mb, db), OTHER_YEAR, "same day and month, another year"),
+        (True, 0.0, "another date"),
     )
-    return max((score for applies, score in rules if applies), default=0.0)
+    score, rule = max((s, r) for applies, s, r in rules if applies)  # scores all differ
+    return Explained(score, rule, typed, held)
 
 
 def _date(text: str) -> tuple[int, int, int] | None:
@@ -187,6 +221,11 @@ def _date(text: str) -> tuple[int, int, int] | None:
 
 
 def email_score(typed: str, held: str) -> Score:
+    """explain_email's score."""
+    return explain_email(typed, held).score
+
+
+def explain_email(typed: str, held: str) -> Explained:
     """Email similarity: the local part compared apart from the domain.
 
     Case aside; when both are at Gmail (googlemail.com is gmail.com) dots and a +tag in the
@@ -195,21 +234,28 @@ def email_score(typed: str, held: str) -> Score:
     normalised Indel ratio; the result times OTHER_DOMAIN when the domains differ.
     """
     if not typed.strip():
-        return ""
+        return NOT_TYPED
     if not held.strip():
-        return 0.0
+        return NOTHING_HELD
     (local_a, domain_a), (local_b, domain_b) = _mailbox(typed), _mailbox(held)
+    rules = []
     if domain_a == domain_b == GMAIL:
         local_a, local_b = _gmail_local(local_a), _gmail_local(local_b)
-    return hundredths(_local(local_a, local_b) * (1.0 if domain_a == domain_b else OTHER_DOMAIN))
+        rules.append("Gmail: dots and +tag ignored")
+    score, rule = _local(local_a, local_b)
+    rules.append(rule)
+    if domain_a != domain_b:
+        score *= OTHER_DOMAIN
+        rules.append("x 0.7, another domain")
+    return Explained(hundredths(score), "; ".join(rules), typed, held)
 
 
-def _local(mine: str, theirs: str) -> float:
+def _local(mine: str, theirs: str) -> tuple[float, str]:
     if mine == theirs:
-        return 1.0
+        return 1.0, "same local part"
     if re.sub(r"[._-]", "", mine) == re.sub(r"[._-]", "", theirs):
-        return SEPARATORS_ONLY
-    return FUZZY_LOCAL * fuzz.ratio(mine, theirs) / 100.0
+        return SEPARATORS_ONLY, "local parts equal but for . - _"
+    return FUZZY_LOCAL * fuzz.ratio(mine, theirs) / 100.0, "local parts: 0.8 x Indel ratio"
 
 
 def _mailbox(address: str) -> tuple[str, str]:
@@ -226,14 +272,26 @@ def _gmail_local(local: str) -> str:
 
 
 def gender_score(typed: str, held: str) -> Score:
+    """explain_gender's score."""
+    return explain_gender(typed, held).score
+
+
+def explain_gender(typed: str, held: str) -> Explained:
     """1.0 when both say the same gender, M/F or a French civility (M., Mme, Mlle...)."""
     mine, theirs = fold(typed), fold(held)
     if not mine:
-        return ""
-    return 1.0 if GENDERS.get(mine, mine) == GENDERS.get(theirs, theirs) else 0.0
+        return NOT_TYPED
+    if GENDERS.get(mine, mine) == GENDERS.get(theirs, theirs):
+        return Explained(1.0, "same gender (M/F or civility)", typed, held)
+    return Explained(0.0, "another gender, or none", typed, held)
 
 
 def country_score(typed: str, held: str) -> Score:
+    """explain_country's score."""
+    return explain_country(typed, held).score
+
+
+def explain_country(typed: str, held: str) -> Explained:
     """1.0 for the same country by ISO 3166 code (alpha-2, alpha-3, numeric) or by its name
     in English or French (pycountry's ISO 3166-1 names and translations); 0.0 for another.
 
@@ -242,19 +300,22 @@ def country_score(typed: str, held: str) -> Score:
     """
     mine, theirs = fold(typed), fold(held)
     if not mine:
-        return ""
+        return NOT_TYPED
     if not theirs:
-        return 0.0
+        return NOTHING_HELD
     if mine == theirs:
-        return 1.0
+        return Explained(1.0, "equal once folded", typed, held)
     index = country_index()
     code_mine, code_theirs = index.get(mine), index.get(theirs)
     if code_mine and code_theirs:
-        return 1.0 if code_mine == code_theirs else 0.0
+        if code_mine == code_theirs:
+            return Explained(1.0, "same ISO 3166 country", typed, held)
+        return Explained(0.0, "another ISO 3166 country", typed, held)
     names_mine = _country_names(code_mine) or {mine}
     names_theirs = _country_names(code_theirs) or {theirs}
     best = max(fuzz.ratio(a, b) / 100.0 for a in names_mine for b in names_theirs)
-    return hundredths(min(best, COUNTRY_FUZZY_CAP))
+    rule = "not a country: Indel ratio with its names, at most 0.9"
+    return Explained(hundredths(min(best, COUNTRY_FUZZY_CAP)), rule, typed, held)
 
 
 @cache
@@ -281,29 +342,50 @@ def compute_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[s
     `user` is user_infos (lastname, maiden_name, firstname, street_address, number...);
     `record` the operator's record (family_name, maiden_name, given_name, address{...}).
     """
+    return scores_of(explain_scores(user, record))
+
+
+def explain_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """compute_scores' object with an Explained in place of each score."""
     held = record.get("address") or {}
     return {
-        "family_name": family_score(
+        "family_name": explain_family(
             _s(user, "lastname"),
             _s(user, "maiden_name"),
             _s(record, "family_name"),
             _s(record, "maiden_name"),
         ),
-        "gender": gender_score(_s(user, "gender"), _s(record, "gender")),
-        "birthdate": birthdate_score(_s(user, "birthdate"), _s(record, "birthdate")),
-        "given_name": name_score(_s(user, "firstname"), _s(record, "given_name")),
+        "gender": explain_gender(_s(user, "gender"), _s(record, "gender")),
+        "birthdate": explain_birthdate(_s(user, "birthdate"), _s(record, "birthdate")),
+        "given_name": explain_name(_s(user, "firstname"), _s(record, "given_name")),
         "address": {
-            "country": country_score(_s(user, "country"), _s(held, "country")),
-            "postal_code": postal_code_score(_s(user, "postal_code"), _s(held, "postal_code")),
-            "street_address": street_score(
+            "country": explain_country(_s(user, "country"), _s(held, "country")),
+            "postal_code": explain_postal_code(_s(user, "postal_code"), _s(held, "postal_code")),
+            "street_address": explain_street(
                 _s(user, "street_address"),
                 _s(user, "number"),
                 _s(held, "street_address"),
                 _s(held, "number"),
             ),
-            "locality": locality_score(_s(user, "locality"), _s(held, "locality")),
+            "locality": explain_locality(_s(user, "locality"), _s(held, "locality")),
         },
-        "email": email_score(_s(user, "email"), _s(record, "email")),
+        "email": explain_email(_s(user, "email"), _s(record, "email")),
+    }
+
+
+def scores_of(explained: Mapping[str, Any]) -> dict[str, Any]:
+    """explain_scores' object with each Explained replaced by its score."""
+    return {
+        key: scores_of(value) if isinstance(value, Mapping) else value.score
+        for key, value in explained.items()
+    }
+
+
+def explain_pinned(pinned: Mapping[str, Any], rule: str) -> dict[str, Any]:
+    """A scenario's pinned scores (address key by key) as Explained with `rule`."""
+    return {
+        key: explain_pinned(value, rule) if isinstance(value, Mapping) else Explained(value, rule)
+        for key, value in pinned.items()
     }
 
 

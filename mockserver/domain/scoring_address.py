@@ -1,7 +1,8 @@
 """Address scorers: street (with its number), locality and postal code, French rules.
 
 Each scorer takes what the user typed and what the operator's record holds and returns a
-similarity in 0..1 (two decimals), or "" when the user typed nothing (README "Scores").
+similarity in 0..1 (two decimals), or "" when the user typed nothing (README "Matching
+scores"); each `explain_*` function returns it with the rule that produced it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from mockserver.domain.folding import compact, fold, hundredths
-
-Score = float | str
+from mockserver.domain.folding import (
+    NOT_TYPED,
+    NOTHING_HELD,
+    Explained,
+    Score,
+    compact,
+    fold,
+    hundredths,
+)
 
 # Street: another type of road ("rue" vs "avenue") or another number in the same street keeps
 # the name's similarity but lowers it; another index of the same number (10 vs 10 bis) less so.
@@ -127,6 +134,11 @@ def _leading_number(tokens: list[str], data: StreetData) -> tuple[str, str]:
 
 
 def street_score(typed: str, typed_number: str, held: str, held_number: str) -> Score:
+    """explain_street's score."""
+    return explain_street(typed, typed_number, held, held_number).score
+
+
+def explain_street(typed: str, typed_number: str, held: str, held_number: str) -> Explained:
     """Street similarity: the names compared apart from the type, then type and number.
 
     score = ratio(names) x type factor x number factor, where ratio is rapidfuzz's
@@ -137,21 +149,34 @@ def street_score(typed: str, typed_number: str, held: str, held_number: str) -> 
     when a side has no number). "" when `typed` is empty, 0.0 when `held` is.
     """
     if not fold(typed):
-        return ""
+        return NOT_TYPED
     if not fold(held):
-        return 0.0
+        return NOTHING_HELD
     mine, theirs = parse_street(typed, typed_number), parse_street(held, held_number)
     names = fuzz.ratio(mine.name, theirs.name) / 100.0
-    kind = OTHER_TYPE if mine.kind and theirs.kind and mine.kind != theirs.kind else 1.0
-    return hundredths(names * kind * _number_factor(mine, theirs))
+    rules = ["same street name" if names == 1.0 else "street names: Indel ratio"]
+    kind = 1.0
+    if mine.kind and theirs.kind and mine.kind != theirs.kind:
+        kind = OTHER_TYPE
+        rules.append("x 0.8, another type of road")
+    number, rule = _number_factor(mine, theirs)
+    if rule:
+        rules.append(rule)
+    shown = (
+        " ".join(t for t in (typed_number, typed) if t),
+        " ".join(h for h in (held_number, held) if h),
+    )
+    return Explained(hundredths(names * kind * number), "; ".join(rules), *shown)
 
 
-def _number_factor(mine: Street, theirs: Street) -> float:
+def _number_factor(mine: Street, theirs: Street) -> tuple[float, str]:
     if not mine.number or not theirs.number:
-        return 1.0
+        return 1.0, ""
     if mine.number != theirs.number:
-        return OTHER_NUMBER
-    return 1.0 if mine.index == theirs.index else OTHER_INDEX
+        return OTHER_NUMBER, "x 0.7, another number"
+    if mine.index == theirs.index:
+        return 1.0, "same number"
+    return OTHER_INDEX, "x 0.9, same number, another index (bis, ter...)"
 
 
 def parse_locality(locality: str) -> tuple[str, int | None]:
@@ -168,6 +193,11 @@ def parse_locality(locality: str) -> tuple[str, int | None]:
 
 
 def locality_score(typed: str, held: str) -> Score:
+    """explain_locality's score."""
+    return explain_locality(typed, held).score
+
+
+def explain_locality(typed: str, held: str) -> Explained:
     """Locality similarity: the same city is 1.0, its arrondissements apart.
 
     Same city name: 1.0 with the same (or no) arrondissement, ARRONDISSEMENT_UNSAID when one
@@ -176,22 +206,30 @@ def locality_score(typed: str, held: str) -> Score:
     leading words they share ("saint denis" vs "saint dizier" compares "denis" and "dizier").
     """
     if not fold(typed):
-        return ""
+        return NOT_TYPED
     if not fold(held):
-        return 0.0
+        return NOTHING_HELD
     (mine, arr_mine), (theirs, arr_theirs) = parse_locality(typed), parse_locality(held)
     if mine == theirs:
         if arr_mine == arr_theirs:
-            return 1.0
-        unsaid = arr_mine is None or arr_theirs is None
-        return ARRONDISSEMENT_UNSAID if unsaid else OTHER_ARRONDISSEMENT
+            return Explained(1.0, "same city (CEDEX, saint/st, hyphens aside)", typed, held)
+        if arr_mine is None or arr_theirs is None:
+            rule = "same city, one side names no arrondissement"
+            return Explained(ARRONDISSEMENT_UNSAID, rule, typed, held)
+        return Explained(OTHER_ARRONDISSEMENT, "same city, another arrondissement", typed, held)
     left, right = mine.split(), theirs.split()
     while len(left) > 1 and len(right) > 1 and left[0] == right[0]:
         left, right = left[1:], right[1:]
-    return hundredths(fuzz.ratio("".join(left), "".join(right)) / 100.0)
+    score = hundredths(fuzz.ratio("".join(left), "".join(right)) / 100.0)
+    return Explained(score, "other names: Indel ratio after shared leading words", typed, held)
 
 
 def postal_code_score(typed: str, held: str) -> Score:
+    """explain_postal_code's score."""
+    return explain_postal_code(typed, held).score
+
+
+def explain_postal_code(typed: str, held: str) -> Explained:
     """Postal code: 1.0 when equal (spaces and case aside), else partial or 0.0.
 
     SAME_DEPARTMENT for two 5-digit codes of the same department (first two digits, three for
@@ -200,15 +238,21 @@ def postal_code_score(typed: str, held: str) -> Score:
     """
     mine, theirs = compact(typed), compact(held)
     if not mine:
-        return ""
+        return NOT_TYPED
+    if not theirs:
+        return NOTHING_HELD
     if mine == theirs:
-        return 1.0
-    if not (_french(mine) and _french(theirs)) or _department(mine) != _department(theirs):
-        return 0.0
+        return Explained(1.0, "same code", typed, held)
+    if not (_french(mine) and _french(theirs)):
+        return Explained(0.0, "another code, not two French codes", typed, held)
+    if _department(mine) != _department(theirs):
+        return Explained(0.0, "another department", typed, held)
     both_arrondissements = any(
         mine in codes and theirs in codes for codes in ARRONDISSEMENT_CODES.values()
     )
-    return 0.0 if both_arrondissements else SAME_DEPARTMENT
+    if both_arrondissements:
+        return Explained(0.0, "another arrondissement of the same city", typed, held)
+    return Explained(SAME_DEPARTMENT, "another code of the same department", typed, held)
 
 
 def _french(code: str) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import ViolationSet, contract
-from mockserver.domain.rules import CHECKS, Attempt, first_broken, licence_of, same_scope
+from mockserver.domain.rules import CHECKS, Attempt, Broken, first_broken, licence_of, same_scope
 from mockserver.domain.scenarios import Licence, Match, Operator, Outcome, Scenario, ScenarioSet
 from mockserver.domain.sessions import SessionStore
 from mockserver.domain.tokens import TokenStore
@@ -299,3 +299,45 @@ def test_the_catalogue_and_the_checks_agree_and_a_drift_is_named() -> None:
     assert unmatched(catalogue().rules, CHECKS) == []
     extra = {"GET": (Rule("request", "01", "schema", True), Rule("teleport", "30", "new"))}
     assert unmatched(extra, {"licence": CHECKS["licence"]}) == ["licence", "teleport"]
+
+
+def test_each_check_is_defined_whatever_was_not_found() -> None:
+    """The module's promise: any order the catalogue gives is consistent, so a check meets a
+    request whose licence, token, number, scenario, operator and session are all unknown."""
+    nothing, _ = attempt(licence="799999", token="x", number="abc", scope="matching", user_infos={})
+    verdicts = {name: check(nothing) for name, check in CHECKS.items()}
+    broken_names = {name for name, verdict in verdicts.items() if verdict is not None}
+    expected = {"licence", "token", "number_invalid", "operator_unknown", "number_unparsed"}
+    assert broken_names == expected | {"session"}
+    assert verdicts["session"] == Broken("no /IDMOBILE/ request was made with this token")
+
+
+def test_more_reasons_in_full() -> None:
+    from mockserver.domain.rules import Broken
+
+    bad_secret, _ = attempt("ACCESS_TOKEN", client_secret="nope")
+    assert CHECKS["client_secret"](bad_secret) == Broken(
+        "the client_secret does not match the licence"
+    )
+    no_token, _ = attempt(token="x")
+    assert CHECKS["token"](no_token) == Broken(
+        "the token is unknown, expired or of another licence"
+    )
+    unsupported, _ = attempt(view=world(operator={"status": "unsupported"}))
+    assert CHECKS["operator_unsupported"](unsupported) == Broken("Opera is marked unsupported")
+    phone, _ = attempt(
+        view=world(operator={"requires_phone": True}), scope="matching", user_infos={}
+    )
+    assert CHECKS["operator_phone"](phone) == Broken("Opera requires user_infos.phone")
+
+
+def test_a_schema_rule_gives_every_violation_of_its_id() -> None:
+    params = {"licence": "700001", "scope": "formfilling", "token": "x", "mode": "3"}
+    found, _ = attempt("IDMOBILE", **params)  # no number, mode not 2: two 01 violations
+    sent = {k: v for k, v in found.params.items() if k != "number"}
+    found.schema = contract().validate_request("IDMOBILE", sent)
+    error = first_broken("IDMOBILE", found)
+    assert error is not None
+    assert error.reason.count("; ") >= 1  # one reason per violation, joined
+    assert "/number" in error.reason
+    assert "/mode" in error.reason

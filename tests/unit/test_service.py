@@ -51,10 +51,25 @@ scenarios:
   - id: scores-pinned
     match: {numbers: ["+33639987005"]}
     operator: Opera
-    subscriber: {family_name: Martin}
+    subscriber: {family_name: Martin, given_name: Marie}
     outcome: {scores: {family_name: 0.42}}
+  - id: per-scope
+    match: {numbers: ["+33639987006"], licences: ["700001"], scopes: [formfilling]}
+    operator: Opera
+    outcome: {consent: {auto: true}}
+    scopes:
+      formfilling: {pending: {seconds: 30}}
 """
 USER_INFOS = user_infos(phone="0639987001", lastname="Martin", firstname="Marie")
+
+
+RUNTIME = """
+version: 1
+scenarios:
+  - id: ns-only
+    match: {numbers: ["+33639987009"]}
+    operator: Opera
+"""
 
 
 def make() -> tuple[IdMobile, MockState]:
@@ -287,3 +302,122 @@ def test_a_fault_target_names_the_licence_number_and_scenario() -> None:
     )
     by_id = mock.fault_target("CONSENT", {}, Call(), session_id=session.id)
     assert by_id.scenario_id == "auto-approve"
+
+
+def test_scores_are_computed_unless_pinned_and_the_refresh_token_is_sent() -> None:
+    mock, _ = make()
+    tok = token(mock)
+    scores = initiate(mock, tok, "+33639987005", scope="matching_notp")
+    assert (scores["family_name"], scores["given_name"]) == (0.42, 1.0)  # Marie = Marie
+    grant = {"licence": "700001", "client_secret": "s3cret", "grant_type": "client_idmobile"}
+    body = mock.issue_token(grant)
+    assert isinstance(body["refresh_token"], str)
+    assert body["refresh_token"]
+
+
+def test_a_scope_override_and_the_tokens_own_clock() -> None:
+    mock, state = make()
+    tok = token(mock)
+    state.clock.advance(100, key=tok)  # this token's clock only
+    initiate(mock, tok, "+33639987006", scope="formfilling")
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert session.created_at == state.clock.now(tok)
+    assert session.events[0].at == state.clock.now(tok)
+    assert poll(mock, tok, scope="formfilling")["status"] == "pending"  # 30 s for formfilling
+    poll_event = session.events[-1]
+    assert (poll_event.kind, poll_event.detail, poll_event.at) == (
+        "poll",
+        "pending",
+        state.clock.now(tok),
+    )
+    state.clock.advance(30, key=tok)
+    assert poll(mock, tok, scope="formfilling")["status"] == "success"
+    assert session.events[-1].at == state.clock.now(tok)
+
+
+def test_a_scenario_for_one_licence_or_scope_is_not_another_s() -> None:
+    mock, _ = make()
+    params = {"number": "+33639987006", "licence": "700001", "scope": "formfilling"}
+    assert mock.fault_target("IDMOBILE", params, Call()).scenario_id == "per-scope"
+    other = mock.fault_target("IDMOBILE", {**params, "licence": "700002"}, Call())
+    assert other.scenario_id is None
+    scope = mock.fault_target("IDMOBILE", {**params, "scope": "numVerify"}, Call())
+    assert scope.scenario_id is None
+    assert mock.fault_target("GET", {"licence": "700001"}, Call()).endpoint == "GET"
+
+
+def test_a_namespace_reset_keeps_the_clock_and_the_others() -> None:
+    mock, state = make()
+    theirs = token(mock, call=Call(namespace_hint="theirs"))
+    initiate(mock, theirs, "+33639987001", call=Call(namespace_hint="theirs"))
+    state.faults.hits("theirs", "f")
+    layer = load_text(DOCUMENT, "runtime.yaml")
+    state.registry.add("theirs", layer)
+    state.clock.advance(7)
+    now = state.clock.now()
+    state.reset("mine")
+    assert state.clock.now() == now  # only a global reset rewinds the clock
+    assert state.sessions.by_token(theirs) is not None
+    assert state.registry.runtime("theirs").scenarios
+    state.reset()
+    assert state.clock.now() < now
+    assert state.sessions.by_token(theirs) is None
+    assert not state.registry.runtime("theirs").scenarios
+
+
+def test_forgotten_tokens_forget_their_clock_offsets() -> None:
+    _, state = make()
+    state.clock.advance(5, key="t1")
+    keys = state.clock.keys()
+    state.forget_tokens(["t1"])
+    assert state.clock.keys() == keys - 1
+
+
+def test_the_namespace_of_a_licence_that_is_no_namespace_name() -> None:
+    call = Call()
+    call.settle("a licence, with spaces")
+    assert call.namespace == "default"
+    call.settle("700001")
+    assert call.namespace == "700001"
+
+
+def test_parse_params_reads_user_infos() -> None:
+    from mockserver.domain.service import parse_params
+
+    assert parse_params({"user_infos": "  "}) == {"user_infos": ""}  # blank is empty (05)
+    assert parse_params({"user_infos": "{not json"}) == {"user_infos": "{not json"}
+    deep = "[" * 100_000
+    assert parse_params({"user_infos": deep}) == {"user_infos": deep}  # too deep: left as text
+    assert parse_params({"user_infos": '{"a": 1}', "x": "y"}) == {"user_infos": {"a": 1}, "x": "y"}
+
+
+def test_judging_keeps_what_the_http_layer_noted_and_reads_the_namespace_view() -> None:
+    mock, state = make()
+    state.registry.add("ns-7", load_text(RUNTIME, "runtime.yaml"))
+    call = Call(namespace_hint="ns-7", request_violations=("noted before",))
+    tok = token(mock, call=call)
+    call = Call(namespace_hint="ns-7", request_violations=("noted before",))
+    with pytest.raises(DqeError):
+        initiate(mock, tok, "+33639987001", call=call, mode="3", scope="formfilling")
+    assert call.request_violations[0] == "noted before"
+    assert len(call.request_violations) > 1
+    answer = initiate(mock, tok, "+33639987009", call=Call(namespace_hint="ns-7"))
+    assert answer["operator"] == "Opera"  # the namespace's own scenario
+
+
+def test_the_consent_step_through_the_service() -> None:
+    mock, state = make()
+    tok = token(mock)
+    initiate(mock, tok, "+33639987003")  # abandon unless the user acts
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert mock.consent_view("nope") is None
+    assert mock.consent_view(session.id) is not None
+    assert session.decision is None  # viewing changes nothing
+    step = mock.consent(session.id, "deny", None)
+    assert step is not None
+    assert session.decision == "deny"
+    with pytest.raises(DqeError) as refused:
+        poll(mock, tok)
+    assert refused.value.error_id == "21"

@@ -167,14 +167,14 @@ class IdMobile:
             return FaultTarget(endpoint, session.licence, session.number, session.scenario_id)
         licence = licence_of(raw)
         call.settle(licence)
-        if endpoint != "IDMOBILE":
-            return FaultTarget(endpoint, licence)
-        text = str(raw.get("number", ""))
+        text, scope = raw.get("number"), raw.get("scope")
+        if endpoint != "IDMOBILE" or text is None or scope is None:
+            return FaultTarget(endpoint, licence)  # no number (or scope) to find a scenario by
         try:
             e164: str | None = phones.normalise(text)
         except phones.InvalidNumber:
             e164 = None
-        found = self._view(call).find(text, e164, licence, str(raw.get("scope", "")))
+        found = self._view(call).find(text, e164, licence, scope)
         return FaultTarget(endpoint, licence, e164, found.id if found else None)
 
     def issue_token(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, str]:
@@ -279,5 +279,5 @@ class IdMobile:
 
 def _found(value: _T | None) -> _T:
     """A lookup the rules have already required (first_broken answered otherwise)."""
-    assert value is not None, "a rule of errors.json's precedence should have refused this"
+    assert value is not None  # a rule of errors.json's precedence refused it otherwise
     return value

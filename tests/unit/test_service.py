@@ -15,6 +15,8 @@ import pytest
 
 from mockserver.contract.errors import DqeError
 from mockserver.domain.clock import Clock
+from mockserver.domain.faults import Fault, FaultTarget
+from mockserver.domain.journal import JournalEntry
 from mockserver.domain.loading import load_text
 from mockserver.domain.registry import ScenarioRegistry
 from mockserver.domain.service import PRUNE_EVERY, RETENTION, Call, IdMobile, MockState
@@ -53,6 +55,12 @@ scenarios:
     operator: Opera
     subscriber: {family_name: Martin, given_name: Marie}
     outcome: {scores: {family_name: 0.42}}
+  - id: notp-override
+    match: {numbers: ["+33639987007"]}
+    operator: Opera
+    subscriber: {family_name: Martin}
+    scopes:
+      matching_notp: {scores: {family_name: 0.33}}
   - id: per-scope
     match: {numbers: ["+33639987006"], licences: ["700001"], scopes: [formfilling]}
     operator: Opera
@@ -295,11 +303,14 @@ def test_a_fault_target_names_the_licence_number_and_scenario() -> None:
     assert session is not None
     on_get = Call()
     target = mock.fault_target("GET", {"token": tok}, on_get)
-    assert (target.number, target.scenario_id, on_get.namespace) == (
+    assert (target.endpoint, target.licence, target.number, target.scenario_id) == (
+        "GET",
+        "700001",
         "+33639987001",
         "auto-approve",
-        "700001",
     )
+    assert on_get.namespace == "700001"
+    assert mock.fault_target("IDMOBILE", {"licence": "700001"}, Call()).scenario_id is None
     by_id = mock.fault_target("CONSENT", {}, Call(), session_id=session.id)
     assert by_id.scenario_id == "auto-approve"
 
@@ -351,13 +362,29 @@ def test_a_namespace_reset_keeps_the_clock_and_the_others() -> None:
     mock, state = make()
     theirs = token(mock, call=Call(namespace_hint="theirs"))
     initiate(mock, theirs, "+33639987001", call=Call(namespace_hint="theirs"))
-    state.faults.hits("theirs", "f")
+    fault = Fault("f", "status")
+    state.faults.pick([fault], FaultTarget("GET"), "theirs")
     layer = load_text(DOCUMENT, "runtime.yaml")
     state.registry.add("theirs", layer)
     state.clock.advance(7)
     now = state.clock.now()
+    state.journal.add(
+        JournalEntry(
+            id=state.journal.next_id(),
+            namespace="theirs",
+            at=0.0,
+            method="GET",
+            path="/GET/",
+            endpoint="GET",
+            params={},
+            status=200,
+            response={"status": "pending"},
+        )
+    )
     state.reset("mine")
     assert state.clock.now() == now  # only a global reset rewinds the clock
+    assert state.faults.hits("theirs", "f") == 1
+    assert len(state.journal.entries(namespace="theirs")) == 1
     assert state.sessions.by_token(theirs) is not None
     assert state.registry.runtime("theirs").scenarios
     state.reset()
@@ -421,3 +448,21 @@ def test_the_consent_step_through_the_service() -> None:
     with pytest.raises(DqeError) as refused:
         poll(mock, tok)
     assert refused.value.error_id == "21"
+
+
+def test_the_code_reaches_the_consent_step() -> None:
+    mock, state = make()
+    tok = token(mock)
+    initiate(mock, tok, "+33639987003", scope="formfilling")  # a code by SMS (README)
+    session = state.sessions.by_token(tok)
+    assert session is not None
+    assert mock.consent(session.id, "approve", "000000") is not None  # not the default code
+    assert session.decision is None  # the page again
+    mock.consent(session.id, "approve", "123456")  # the default code (scenario reference)
+    assert session.decision == "approve"
+
+
+def test_a_scope_override_of_the_direct_answer() -> None:
+    mock, _ = make()
+    scores = initiate(mock, token(mock), "+33639987007", scope="matching_notp")
+    assert scores["family_name"] == 0.33  # scopes.matching_notp pins it (scenario reference)

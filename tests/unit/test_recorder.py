@@ -412,3 +412,17 @@ def test_render_writes_accented_fakes_as_they_are() -> None:
     assert "\\x" not in text
     assert "\\u" not in text
     assert yaml.safe_load(text) == rec.document(seed=1)
+
+
+def test_an_operator_that_is_not_a_name_is_no_operator() -> None:
+    # The vendor's /IDMOBILE/ answer names the operator as a string; anything else is ignored.
+    rec = Recorder()
+    start(rec, "numVerify", {**CONSENT, "operator": 5})
+    start(rec, "numVerify", {**CONSENT, "operator": ["SFR"]}, number=N2, token="B")
+    assert [s["operator"] for s in rec.document(seed=1)["scenarios"]] == ["Orange", "Orange"]
+
+
+def test_a_request_without_a_scope_names_none() -> None:
+    rec = Recorder()
+    rec.observe(Exchange("IDMOBILE", {"number": N1, "token": "T"}, 200, err("01")))
+    assert only_scenario(rec)["description"] == "Recorded through dqe-mock proxy ()."

@@ -463,7 +463,7 @@ def test_the_line_of_a_byte_that_is_not_utf8_counts_every_newline_before_it(
     assert read_problems(path) == [(3, "not UTF-8 text: invalid continuation byte")]
 
 
-def test_the_budget_of_instructions_is_a_most_not_a_less_than(
+def test_a_document_may_use_exactly_its_budget_of_instructions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # "more than N instructions in all" refuses: patterns that use exactly N still compile.

@@ -80,11 +80,12 @@ def test_an_unknown_module_is_refused(mutation: ModuleType) -> None:
 def test_the_equivalent_mutants_file_parses_and_names_real_modules(mutation: ModuleType) -> None:
     equivalent = mutation.read_equivalent()
     modules = {mutation.dotted(m) for m in mutation.all_modules()}
-    for name, reason in equivalent.items():
+    for name, listed in equivalent.items():
         assert name.rpartition(".")[0] in modules or any(
             name.startswith(m + ".") for m in modules
         ), name
-        assert len(reason) > 10, name
+        assert len(listed.reason) > 10, name
+        assert listed.kind in ("equivalent", "unspecified"), name
 
 
 @pytest.mark.parametrize(
@@ -97,6 +98,7 @@ def test_the_equivalent_mutants_file_parses_and_names_real_modules(mutation: Mod
             "mockserver.domain.clock.x_f__mutmut_1 a\nmockserver.domain.clock.x_f__mutmut_1 b\n",
             "listed twice",
         ),
+        ("[equivalents]\nmockserver.domain.clock.x_f__mutmut_1 a\n", "unknown heading"),
     ],
 )
 def test_a_malformed_equivalent_list_is_refused(
@@ -108,9 +110,41 @@ def test_a_malformed_equivalent_list_is_refused(
         mutation.read_equivalent(path)
 
 
-def test_the_score_leaves_out_equivalent_and_unchecked_mutants(mutation: ModuleType) -> None:
-    row = mutation.Row("domain.x", mutants=12, killed=6, timeout=2, survived=1, no_tests=1,
-                       equivalent=1, not_checked=1)  # fmt: skip
-    assert row.score == 80.0  # (6 + 2) / (12 - 1 - 1)
+def test_sections_give_each_listed_mutant_its_kind(mutation: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "equivalent.txt"
+    path.write_text(
+        "mockserver.domain.clock.x_f__mutmut_1 before any heading\n"
+        "[unspecified: another valid fake is drawn]\n"
+        "mockserver.domain.clock.x_f__mutmut_2 another fake\n"
+        "[equivalent: no observable behaviour differs]\n"
+        "mockserver.domain.clock.x_f__mutmut_3 same behaviour\n",
+        encoding="utf-8",
+    )
+    listed = mutation.read_equivalent(path)
+    assert {name[-1]: (e.kind, e.reason) for name, e in listed.items()} == {
+        "1": ("equivalent", "before any heading"),
+        "2": ("unspecified", "another fake"),
+        "3": ("equivalent", "same behaviour"),
+    }
+
+
+def test_the_score_leaves_out_equivalent_unspecified_and_unchecked_mutants(
+    mutation: ModuleType,
+) -> None:
+    row = mutation.Row("domain.x", mutants=14, killed=6, timeout=2, survived=1, no_tests=1,
+                       equivalent=1, unspecified=2, not_checked=1)  # fmt: skip
+    assert row.score == 80.0  # (6 + 2) / (14 - 1 - 1 - 2)
     assert mutation.Row("domain.y", mutants=3, not_checked=3).score is None
-    assert mutation.cells(row) == ["domain.x", "12", "6", "2", "1", "1", "1", "1", "80.0"]
+    assert mutation.cells(row) == ["domain.x", "14", "6", "2", "1", "1", "1", "2", "1", "80.0"]
+
+
+def test_the_table_footer_says_what_the_score_leaves_out(
+    mutation: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mutation.report([], {}, markdown=False, survivors=False)
+    header, footer = capsys.readouterr().out.split("\n\n")
+    assert header.split() == ["module", "mutants", "killed", "timeout", "survived", "no",
+                              "tests", "equivalent", "unspecified", "not", "checked", "score",
+                              "%"]  # fmt: skip
+    assert "equivalent and unspecified mutants" in footer
+    assert "are left out of the score" in footer

@@ -9,8 +9,10 @@ words are left to tests/test_journal.py.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from mockserver.contract.conformance import Note
 from mockserver.domain.journal import Journal, JournalEntry, redact
 
 
@@ -132,3 +134,48 @@ def test_as_json_is_plain_data() -> None:
     assert data["request_violations"] == ["r"]
     assert isinstance(data["response_violations"], list)
     assert data["verdict"] != "conforms"
+
+
+def note(number: int, message: str = "accepted") -> Note:
+    return Note(f"kind-{number}", message, "page")
+
+
+def test_notes_are_bounded_like_violations() -> None:
+    # README: at most 20 lines of 300 characters each.
+    many = entry(1, notes=tuple(note(i, "m" * 310) for i in range(25)))
+    assert [n.id for n in many.notes] == [f"kind-{i}" for i in range(20)]
+    assert {n.message for n in many.notes} == {"m" * 300 + "…[+10 chars]"}
+    assert {n.page for n in many.notes} == {"page"}
+
+
+def test_the_error_reason_is_cut_to_300_characters() -> None:
+    assert entry(1, error_reason="r" * 305).error_reason == "r" * 300 + "…[+5 chars]"
+    assert entry(1, error_reason="short").error_reason == "short"
+    assert entry(1).error_reason is None
+
+
+def test_verdict_and_reasons_of_an_error_notes_and_a_clean_answer() -> None:
+    # README "Journal verdicts and notes": an error answered is a violation, its reason the
+    # error's when no rule was broken; notes alone are `notes`; else `conforms`, no reason.
+    # (No endpoint: the answer is not judged, so only these fields count.)
+    error = entry(1, error_reason="error 30")
+    assert (error.verdict, error.reasons) == ("violations", ("error 30",))
+    noted = entry(2, notes=(note(1, "lenient"),))
+    assert (noted.verdict, noted.reasons, noted.conforms) == ("notes", ("lenient",), False)
+    clean = entry(3)
+    assert (clean.verdict, clean.reasons, clean.conforms) == ("conforms", (), True)
+    broken = entry(4, request_violations=("rule",), error_reason="why", notes=(note(1),))
+    assert (broken.verdict, broken.reasons) == ("violations", ("rule",))
+
+
+def test_as_json_spells_out_the_verdict_the_reasons_and_the_notes() -> None:
+    data = entry(7, params={"a": "b"}, notes=(note(1, "lenient"),)).as_json()
+    assert set(data) == {
+        "id", "at", "namespace", "method", "path", "endpoint", "params", "status", "response",
+        "scenario_id", "token", "error_id", "fault", "request_violations", "error_reason",
+        "notes", "http_layer", "response_violations", "verdict", "reasons",
+    }  # fmt: skip
+    assert data["params"] == {"a": "b"}
+    assert data["notes"] == [{"id": "kind-1", "message": "lenient", "page": "page"}]
+    assert (data["verdict"], data["reasons"]) == ("notes", ["lenient"])
+    assert json.loads(json.dumps(data)) == data

@@ -224,3 +224,29 @@ def test_a_location_without_a_line_sorts_first_in_its_file() -> None:
         "x: fault 'f' names unknown scenario 'ghost'",
         "x: operator 'Nope' of 'b' is not in any operators list: every request gives error 13",
     ]
+
+
+def test_a_location_without_a_line_sorts_before_line_1() -> None:
+    dead = {"initiate_error": "16", "consent": {"decision": "accept"}}
+    scenarios = ScenarioSet(
+        operators={"Orange": Operator("Orange")},
+        scenarios=(sc("c", "x:1", outcome_raw=dead),),
+        sources=("x",),
+        faults=(Fault("f", "reset", scenario="ghost"),),
+    )
+    assert [f.where for f in lint(scenarios)] == ["x", "x:1"]
+
+
+def test_lines_sort_as_numbers_when_the_file_name_has_a_colon() -> None:
+    def unknown_operator(sid: str, number: str, source: str) -> Scenario:
+        return Scenario(
+            id=sid, match=Match(numbers=frozenset({number})), operator="No", source=source
+        )
+
+    scenarios = ScenarioSet(
+        scenarios=(
+            unknown_operator("b", N1, "C:/s/a.yaml:12"),
+            unknown_operator("c", N2, "C:/s/a.yaml:2"),
+        )
+    )
+    assert [f.where for f in lint(scenarios)] == ["C:/s/a.yaml:2", "C:/s/a.yaml:12"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.domain import loading
 from mockserver.domain.faults import Fault
 from mockserver.domain.loading import (
     directory_files,
@@ -27,8 +28,9 @@ from mockserver.domain.loading import (
     load_text,
     read_text,
 )
+from mockserver.domain.patterns import NumberPattern
 from mockserver.domain.scenarios import Licence, Match, Operator
-from mockserver.domain.yamldoc import ScenarioFileError
+from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES, ScenarioFileError
 
 FULL = """\
 version: 1
@@ -407,3 +409,76 @@ def test_the_size_cap_bounds_alias_expansion_of_a_file(tmp_path: Path) -> None:
         load_path(path, 120)
     with pytest.raises(ScenarioFileError, match="with its aliases written out"):
         load_path(tmp_path, 120)
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (RecursionError(), "the document is nested too deeply"),
+        (OverflowError("int too large"), "a value is out of range: int too large"),
+    ],
+)
+def test_a_recursion_or_overflow_is_a_file_error_at_line_1(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    # load_text's promise: ScenarioFileError for anything wrong, never another error.
+    def fail(*_: object) -> None:
+        raise error
+
+    monkeypatch.setattr(loading, "_load_text", fail)
+    with pytest.raises(ScenarioFileError) as caught:
+        load_text("version: 1\n", "src.yaml")
+    assert str(caught.value) == f"src.yaml:1: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("version: [\n", "src.yaml:"),  # YAML syntax
+        ("[]\n", "src.yaml:1: /: "),  # the schema, at the root
+        ("version: 1\nscenarios:\n  - {id: a, match: {any: true}}\n  - {id: a, match: {any: true}}\n",
+         "src.yaml:4: /scenarios/1: duplicate"),  # the builder
+    ],
+)  # fmt: skip
+def test_every_kind_of_problem_names_its_source(text: str, start: str) -> None:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_text(text, "src.yaml")
+    assert str(caught.value).startswith(start)
+
+
+def test_a_raised_size_cap_reaches_the_file_read(tmp_path: Path) -> None:
+    # --max-scenario-bytes may be raised over the default: a larger file then loads.
+    text = "#" + "x" * MAX_DOCUMENT_BYTES + "\n" + MINI.format(id="a", number="+33639987011")
+    (tmp_path / "big.yaml").write_text(text)
+    cap = MAX_DOCUMENT_BYTES * 2
+    assert load_path(tmp_path / "big.yaml", cap).scenarios[0].id == "a"
+    assert load_path(tmp_path, cap).scenarios[0].id == "a"
+
+
+def test_the_line_of_a_byte_that_is_not_utf8_counts_every_newline_before_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"\n\nb: caf\xe9\nc: 1\nd: 2\n")
+    assert read_problems(path) == [(3, "not UTF-8 text: invalid continuation byte")]
+
+
+def test_a_document_may_use_exactly_its_budget_of_instructions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "more than N instructions in all" refuses: patterns that use exactly N still compile.
+    size = NumberPattern.compile("^1").program_size
+    monkeypatch.setattr(loading, "MAX_DOCUMENT_PATTERN_INSTRUCTIONS", 2 * size)
+    found = problems(pattern_document(["^1"] * 4))
+    assert [m.split(":")[0] for _, m in found] == ["/scenarios/3/match/pattern"]
+
+
+def test_a_bad_range_end_and_a_scenario_fault_are_located() -> None:
+    text = (
+        "version: 1\nscenarios:\n  - id: a\n    match: {range: {from: '+33639987100', to: '+33'}}\n"
+        "    faults:\n      - {id: f, kind: latency, latency: {uniform: [5, 1]}}\n"
+    )
+    assert [m.split(":")[0] for _, m in problems(text)] == [
+        "/scenarios/0/match/range/to",
+        "/scenarios/0/faults/0/latency/uniform",
+    ]

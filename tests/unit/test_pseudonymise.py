@@ -276,6 +276,11 @@ def test_draws_span_their_documented_ranges() -> None:
     assert (min(births), max(births)) == (1940, 2004)
     assert (min(updates), max(updates)) == (2015, 2024)
     assert (min(places), max(places)) == (1, 95)
+    assert all(re.fullmatch(r"\d{2}", f["birthplace"]) for f in faked)  # a département, 01-95
+    months = {int(f["birthdate"][5:7]) for f in faked} | {int(f["updated_at"][5:7]) for f in faked}
+    days = {int(f["birthdate"][8:]) for f in faked} | {int(f["updated_at"][8:]) for f in faked}
+    assert months == set(range(1, 13))
+    assert days == set(range(1, 29))
     numbers = {
         int(fakes.address({"number": "0", "street_address": f"s{i}"})["number"])
         for i in range(1200)
@@ -288,3 +293,68 @@ def test_both_genders_are_kept() -> None:
     male = fakes.subscriber({"given_name": "Paul", "gender": "M"})
     female = fakes.subscriber({"given_name": "Anne", "gender": "F"})
     assert (male["gender"], female["gender"]) == ("M", "F")
+
+
+def test_a_name_is_never_its_own_fake() -> None:
+    # Each name of the tables given as the original, under many seeds: 1,440 draws.
+    for seed in range(40):
+        fakes = Pseudonymiser(seed)
+        for name in FAMILY_NAMES:
+            assert fakes.family_name(name) != name
+        for name in GIVEN_NAMES["M"]:
+            assert fakes.given_name(name, "M") != name
+
+
+def test_a_value_of_three_characters_is_avoided_inside_a_fake() -> None:
+    # The module's rule: a value of 3 characters or more is avoided anywhere in a fake.
+    drawn = {Pseudonymiser(3).given_name(f"x{i}", "M") for i in range(80)}
+    assert "Marius" in drawn  # drawn when nothing is avoided
+    avoiding = Pseudonymiser(3, avoid=["MAR"])
+    assert all("mar" not in avoiding.given_name(f"x{i}", "M").lower() for i in range(80))
+
+
+def test_a_street_number_or_birthplace_drawn_equal_to_the_original_is_moved() -> None:
+    # 1,000 streets per number: a first draw equal to the original happens about 8 times in
+    # each, and the number given instead stays in 1-120, never the original.
+    fakes = Pseudonymiser(3)
+    for number in ("1", "7", "119", "120"):
+        for i in range(1000):
+            fake = fakes.address({"number": number, "street_address": f"s{i}"})["number"]
+            assert re.fullmatch(r"[0-9]{1,3}", fake)
+            assert fake != number
+            assert 1 <= int(fake) <= 120
+    for place in ("01", "95"):
+        for seed in range(400):
+            fake = Pseudonymiser(seed).subscriber({"birthplace": place})["birthplace"]
+            assert re.fullmatch(r"[0-9]{2}", fake)
+            assert fake != place
+            assert 1 <= int(fake) <= 95
+
+
+def test_each_date_birthplace_email_and_address_drives_its_own_fake() -> None:
+    fakes = Pseudonymiser(3)
+    faked = [
+        fakes.subscriber(
+            {"birthdate": f"1970-01-{1 + i:02d}", "birthplace": f"{10 + i}", "email": f"u{i}@x.fr"}
+        )
+        for i in range(28)
+    ]
+    assert len({f["birthdate"] for f in faked}) > 5
+    assert len({f["birthplace"] for f in faked}) > 5
+    assert len({f["email"].split("@")[1] for f in faked}) > 1
+    towns = {
+        fakes.address({"street_address": f"s{i}", "locality": "l"})["locality"] for i in range(40)
+    }
+    assert len(towns) > 3
+
+
+def test_neutral_fakes_depend_on_the_original_and_keep_their_width() -> None:
+    names = Pseudonymiser(3, avoid=FAMILY_NAMES)
+    fallback = [names.family_name(f"x{i}") for i in range(30)]
+    assert all(re.fullmatch(r"Rec[0-9]{6}", name) for name in fallback)
+    assert len(set(fallback)) > 5
+    towns = Pseudonymiser(3, avoid=[town for _, town in TOWNS])
+    codes = [towns.address({"street_address": f"s{i}", "postal_code": "1"})["postal_code"]
+             for i in range(30)]  # fmt: skip
+    assert all(re.fullmatch(r"[0-9]{5}", code) for code in codes)
+    assert len(set(codes)) > 5

@@ -343,3 +343,86 @@ def test_pin_scores_keeps_documented_scores_in_0_to_1(
     raw: dict[str, Any], pinned: dict[str, Any]
 ) -> None:
     assert pin_scores(raw) == pinned
+
+
+def test_a_national_number_is_read_in_the_country_sent() -> None:
+    # DQE's `country` parameter: 0470 12 34 56 is a Belgian mobile with country BE, the same
+    # line as +32 470 12 34 56 (read as French, it would be a Marseille number).
+    rec = Recorder()
+    start(rec, "numVerify", err("16"), number="+32470123456")
+    start(rec, "numVerify", err("16"), number="0470123456", country="BE", token="B")
+    assert list(rec.numbers) == ["+32470123456"]
+
+
+def test_every_request_left_out_is_counted() -> None:
+    rec = Recorder()
+    for text in ("not a number", "", "12"):
+        start(rec, "numVerify", err("16"), number=text)
+    assert rec.document(seed=1)["description"] == (
+        "Recorded by dqe-mock proxy: 0 numbers, pseudonymised; "
+        "3 requests without a phone number left out"
+    )
+
+
+def test_every_request_past_the_capacity_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recorder_module, "RECORDED_CAPACITY", 1)
+    rec = Recorder()
+    for number in (N1, N2, "0639987013", N2):
+        start(rec, "numVerify", err("16"), number=number)
+    assert rec.document(seed=1)["description"] == (
+        "Recorded by dqe-mock proxy: 1 numbers, pseudonymised; "
+        "3 requests on numbers past the 1 a recording holds left out"
+    )
+
+
+def test_no_fake_is_a_name_seen_anywhere_in_the_recording() -> None:
+    # README "A validating proxy": personal data is pseudonymised; a fake of one number's
+    # subscriber must not be the real name of another, from a result or from user_infos.
+    rec = Recorder()
+    start(rec, "matching", err("16"), number="0639987013", user_infos={"lastname": "Carpentier"})
+    start(rec, "matching", err("16"), number="0639987014", user_infos={"lastname": "Delorme"})
+    for number, token, family in ((N1, "A", "Aubertin"), (N2, "B", "Barbarin")):
+        start(rec, "formfilling", CONSENT, number=number, token=token)
+        poll(rec, {"status": "success", "formfilling": {"family_name": family}}, token=token)
+    seen = {"Aubertin", "Barbarin", "Carpentier", "Delorme"}
+    for seed in range(150):
+        document = rec.document(seed)
+        fakes = [s["subscriber"]["family_name"] for s in document["scenarios"] if "subscriber" in s]
+        assert len(fakes) == 2
+        assert seen.isdisjoint(fakes)
+
+
+def test_a_formfilling_result_that_is_not_an_object_gives_no_subscriber() -> None:
+    rec = Recorder()
+    start(rec, "formfilling", CONSENT)
+    poll(rec, {"status": "success", "formfilling": "Jeanne Dupont"})
+    assert "subscriber" not in only_scenario(rec)
+
+
+def test_render_writes_accented_fakes_as_they_are() -> None:
+    # The recording is meant to be read: "Besançon", "Célestin" as such, not \xE7 escapes.
+    rec = Recorder()
+    for i in range(20):
+        number, token = f"06399870{20 + i}", f"T{i}"
+        start(rec, "formfilling", CONSENT, number=number, token=token)
+        poll(rec, {"status": "success", "formfilling": {"given_name": f"g{i}", "gender": "F",
+                   "address": {"locality": f"l{i}", "street_address": "s"}}}, token=token)  # fmt: skip
+    text = rec.render(seed=1)
+    assert re.search(r"[éèç]", text)
+    assert "\\x" not in text
+    assert "\\u" not in text
+    assert yaml.safe_load(text) == rec.document(seed=1)
+
+
+def test_an_operator_that_is_not_a_name_is_no_operator() -> None:
+    # The vendor's /IDMOBILE/ answer names the operator as a string; anything else is ignored.
+    rec = Recorder()
+    start(rec, "numVerify", {**CONSENT, "operator": 5})
+    start(rec, "numVerify", {**CONSENT, "operator": ["SFR"]}, number=N2, token="B")
+    assert [s["operator"] for s in rec.document(seed=1)["scenarios"]] == ["Orange", "Orange"]
+
+
+def test_a_request_without_a_scope_names_none() -> None:
+    rec = Recorder()
+    rec.observe(Exchange("IDMOBILE", {"number": N1, "token": "T"}, 200, err("01")))
+    assert only_scenario(rec)["description"] == "Recorded through dqe-mock proxy ()."

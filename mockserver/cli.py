@@ -175,24 +175,29 @@ def _add_listen(command: argparse.ArgumentParser, options: Options) -> None:
     )
 
 
-def _add_serve_options(serve: argparse.ArgumentParser) -> None:
-    """`serve`'s options: each dest is a field of Settings, each default that field's."""
-    _add_listen(serve, Settings)
-    serve.add_argument(
+def add_scenario_options(command: argparse.ArgumentParser, options: Options, how: str) -> None:
+    """`--scenarios PATH...` and `--no-default-pack`, with `options`' defaults."""
+    command.add_argument(
         "--scenarios",
         dest="scenario_paths",
         nargs="*",
         type=Path,
-        default=default(Settings, "scenario_paths"),
+        default=default(options, "scenario_paths"),
         metavar="PATH",
-        help="scenario files or directories, layered over the built-in pack",
+        help=f"scenario files or directories, {how}",
     )
-    serve.add_argument(
+    command.add_argument(
         "--no-default-pack",
         action="store_false",
         dest="include_default_pack",
         help="do not load the built-in pack",
     )
+
+
+def _add_serve_options(serve: argparse.ArgumentParser) -> None:
+    """`serve`'s options: each dest is a field of Settings, each default that field's."""
+    _add_listen(serve, Settings)
+    add_scenario_options(serve, Settings, "layered over the built-in pack")
     serve.add_argument(
         "--public-url",
         type=_public_url,

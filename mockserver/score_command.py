@@ -54,7 +54,7 @@ class ScoreInputError(ValueError):
 
 def add_score_command(commands: Any) -> None:
     """Declare `score` on the CLI's subcommands; every default is ScoreSettings'."""
-    from mockserver.cli import _positive, default
+    from mockserver.cli import _positive, add_scenario_options, default
 
     score = commands.add_parser(
         "score",
@@ -64,21 +64,7 @@ def add_score_command(commands: Any) -> None:
     )
     score.add_argument("record", metavar="RECORD", help="magic number, JSON record or @FILE")
     score.add_argument("user_infos", metavar="USER_INFOS", help="JSON object or @FILE")
-    score.add_argument(
-        "--scenarios",
-        dest="scenario_paths",
-        nargs="*",
-        type=Path,
-        default=default(ScoreSettings, "scenario_paths"),
-        metavar="PATH",
-        help="scenario files or directories, layered over the built-in pack (as serve does)",
-    )
-    score.add_argument(
-        "--no-default-pack",
-        action="store_false",
-        dest="include_default_pack",
-        help="do not load the built-in pack",
-    )
+    add_scenario_options(score, ScoreSettings, "layered over the built-in pack (as serve does)")
     score.add_argument(
         "--licence",
         default=default(ScoreSettings, "licence"),

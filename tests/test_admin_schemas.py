@@ -37,7 +37,8 @@ PENDING = "+33639984001"  # pending-1-poll: one pending /GET/ after consent
 TEAM = "team-a"
 
 # A runtime document with every kind of entry: licence, operator, numbers, range, pattern,
-# a fault (on a number nobody calls, so that the traffic is untouched).
+# a fault (on a number nobody calls, so that the traffic is untouched), and a fault written
+# inside a scenario (Schemathesis found its `scenario/fault` id refused by the answer's schema).
 TEAM_DOC = """\
 version: 1
 licences:
@@ -50,6 +51,8 @@ scenarios:
     description: An Acme line.
     match: {numbers: ["+33639987001"]}
     operator: Acme Mobile
+    faults:  # named acme-number/never by the mock; for a licence nobody has
+      - {id: never, kind: empty, licences: ["nobody"]}
   - id: acme-range
     match: {range: {from: "+33639987100", to: "+33639987199"}}
     operator: Acme Mobile
@@ -234,7 +237,7 @@ async def call_every_endpoint(admin: Admin, tokens: dict[str, str]) -> None:
         "namespace": TEAM,
         "added": ["acme-number", "acme-range", "acme-pattern"],
         "licences": ["L9"],
-        "faults": ["acme-slow"],
+        "faults": ["acme-slow", "acme-number/never"],
     }
     await admin.call("POST", "/scenarios", "scenario_change", 201, json=JSON_DOC)
     listed = await admin.call("GET", "/scenarios", "scenario_list", **by_header)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from mockserver.contract.schemas import REQUEST_SCHEMAS, contract
-from mockserver.contract.scopes import scope_values
+from mockserver.contract.scopes import scope_values, takes_mode
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -206,8 +206,7 @@ def _parameter_notes(shape: RequestShape) -> list[tuple[str, str]]:
 
 def _takes_no_mode(scope: str) -> bool:
     """Is `scope` a known scope outside common.schema.json's mode_scope (numVerify)?"""
-    takes_mode = contract().schemas["common.schema.json"]["$defs"]["mode_scope"]["enum"]
-    return scope in scope_values() and scope not in takes_mode
+    return scope in scope_values() and not takes_mode(scope)
 
 
 def _named_charset(charset: str) -> bool:

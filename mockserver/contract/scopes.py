@@ -76,9 +76,14 @@ def consent_scope_values() -> tuple[str, ...]:
     return _enum("consent_scope")
 
 
+@cache
+def _mode_scopes() -> frozenset[str]:
+    return frozenset(_enum("mode_scope"))
+
+
 def takes_mode(scope: str) -> bool:
     """Does /IDMOBILE/ with `scope` require mode=2? (All but numVerify: the scope pages.)"""
-    return scope in _enum("mode_scope")
+    return scope in _mode_scopes()
 
 
 @cache

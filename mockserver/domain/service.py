@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mockserver.contract.errors import DqeError
-from mockserver.contract.schemas import contract
+from mockserver.contract.schemas import ViolationSet, contract
 from mockserver.contract.scopes import direct_scopes, needs_user_infos, retrieval_scope
 from mockserver.domain import bodies, phones
 from mockserver.domain.clock import Clock
@@ -132,7 +132,16 @@ class IdMobile:
         call.request_violations += tuple(v.explain() for v in schema.violations)
         if "token" in params:
             call.token = str(params["token"])
-        attempt = Attempt(
+        attempt = self._attempt(params, schema, call)
+        error = first_broken(endpoint, attempt)
+        call.scenario_id = attempt.known_scenario_id
+        if error is not None:
+            raise error
+        return attempt
+
+    def _attempt(self, params: Mapping[str, Any], schema: ViolationSet, call: Call) -> Attempt:
+        """What the mock holds for `params`, in the call's namespace, looked up lazily."""
+        return Attempt(
             params,
             schema,
             self._view(call),
@@ -141,11 +150,6 @@ class IdMobile:
             call.namespace,
             self.state.clock.now,
         )
-        error = first_broken(endpoint, attempt)
-        call.scenario_id = attempt.known_scenario_id
-        if error is not None:
-            raise error
-        return attempt
 
     def _view(self, call: Call) -> ScenarioSet:
         return self.state.registry.view(call.namespace)
@@ -167,14 +171,11 @@ class IdMobile:
             return FaultTarget(endpoint, session.licence, session.number, session.scenario_id)
         licence = licence_of(raw)
         call.settle(licence)
-        text, scope = raw.get("number"), raw.get("scope")
-        if endpoint != "IDMOBILE" or text is None or scope is None:
+        if endpoint != "IDMOBILE" or "number" not in raw or "scope" not in raw:
             return FaultTarget(endpoint, licence)  # no number (or scope) to find a scenario by
-        try:
-            e164: str | None = phones.normalise(text)
-        except phones.InvalidNumber:
-            e164 = None
-        found = self._view(call).find(text, e164, licence, scope)
+        attempt = self._attempt(raw, ViolationSet(endpoint, ()), call)
+        number, found = attempt.number, attempt.scenario  # as the request itself looks them up
+        e164 = number.e164 if isinstance(number, phones.PhoneNumber) else None
         return FaultTarget(endpoint, licence, e164, found.id if found else None)
 
     def issue_token(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, str]:

@@ -12,6 +12,7 @@ import codecs
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from mockserver.contract.schemas import REQUEST_SCHEMAS, contract
 from mockserver.contract.scopes import scope_values, takes_mode
@@ -186,8 +187,7 @@ def _parameter_notes(shape: RequestShape) -> list[tuple[str, str]]:
         )
     elif other in names:
         found.append(("licence-spelling", "/licence: both spellings sent; the mock read 'licence'"))
-    documented = set(contract().schemas[REQUEST_SCHEMAS[shape.endpoint]]["properties"])
-    for name in sorted(set(names) - documented):
+    for name in sorted(set(names) - _documented(shape.endpoint)):
         found.append(
             (
                 "undocumented-parameter",
@@ -202,6 +202,12 @@ def _parameter_notes(shape: RequestShape) -> list[tuple[str, str]]:
             ("repeated-parameter", f"/{name}: sent more than once; the mock used the first value")
         )
     return found
+
+
+@cache
+def _documented(endpoint: str) -> frozenset[str]:
+    """The parameters the endpoint's request schema names (read once, not per request)."""
+    return frozenset(contract().schemas[REQUEST_SCHEMAS[endpoint]]["properties"])
 
 
 def _takes_no_mode(scope: str) -> bool:

@@ -17,7 +17,7 @@ from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.score_command import add_score_command, run_score
-from mockserver.settings import ProxySettings, ScoreSettings, Settings
+from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
 
 Options = type[Settings] | type[ProxySettings] | type[ScoreSettings]
 # Where `serve` departs from Settings(): a long-running server reloads its scenario files on
@@ -197,6 +197,18 @@ def add_scenario_options(command: argparse.ArgumentParser, options: Options, how
 def _add_serve_options(serve: argparse.ArgumentParser) -> None:
     """`serve`'s options: each dest is a field of Settings, each default that field's."""
     _add_listen(serve, Settings)
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        default=default(Settings, "access_log"),
+        help="log one line per request (off by default: /__admin/journal keeps every request)",
+    )
+    serve.add_argument(
+        "--event-loop",
+        choices=EVENT_LOOPS,
+        default=default(Settings, "event_loop"),
+        help="asyncio event loop: auto takes uvloop when installed (default %(default)s)",
+    )
     add_scenario_options(serve, Settings, "layered over the built-in pack")
     serve.add_argument(
         "--public-url",
@@ -358,7 +370,7 @@ def serve(settings: Settings) -> int:
     def banner(port: int) -> str:
         return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
 
-    return run(app, settings, banner)
+    return run(app, settings, banner, settings.event_loop)
 
 
 def validate(

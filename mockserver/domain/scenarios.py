@@ -17,6 +17,7 @@ DEFAULT_TOKEN_TTL = 300
 
 # Scopes whose outcome a scenario remembers (the documented scopes and their combinations).
 MAX_CACHED_OUTCOMES = 16
+MAX_CACHED_FINDS = 4096
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,26 @@ class ScenarioSet:
     scenarios: tuple[Scenario, ...] = ()
     sources: tuple[str, ...] = ()
     faults: tuple[Fault, ...] = ()
+    _found: dict[tuple[str, str | None, str, str], Scenario | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def find(self, raw: str, e164: str | None, licence: str, scope: str) -> Scenario | None:
-        """The first scenario (latest layer first) that matches this request."""
-        return next((s for s in self.scenarios if s.match.matches(raw, e164, licence, scope)), None)
+        """The first scenario (latest layer first) that matches this request.
+
+        The set is immutable, so an answer is memoised (at most MAX_CACHED_FINDS keys, then
+        cleared): a pack of a hundred scenarios costs one walk per (number, licence, scope).
+        """
+        key = (raw.strip(), e164, licence, scope)
+        if key in self._found:
+            return self._found[key]
+        found = next(
+            (s for s in self.scenarios if s.match.matches(raw, e164, licence, scope)), None
+        )
+        if len(self._found) >= MAX_CACHED_FINDS:
+            self._found.clear()  # a new generation: the numbers in use now
+        self._found[key] = found
+        return found
 
     def scenario(self, scenario_id: str) -> Scenario | None:
         """The scenario with this id, if any."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from mockserver.contract.conformance import Note
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import ViolationSet, contract
 from mockserver.contract.scopes import direct_scopes, needs_user_infos, retrieval_scope
@@ -95,6 +96,10 @@ class Call:
     token: str | None = None
     fault: str | None = None
     request_violations: tuple[str, ...] = ()
+    # Why an error was answered (set where a DqeError is rendered), and what the request's
+    # decoding accepted leniently (set by the DQE handlers): for the journal.
+    error_reason: str | None = None
+    notes: tuple[Note, ...] = ()
 
     def settle(self, licence: str) -> None:
         """The namespace: the X-Dqe-Namespace header if sent, else the licence code."""

@@ -63,7 +63,7 @@ def create_app(settings: Settings, state: MockState | None = None) -> web.Applic
             dqe_errors,
         ],
         client_max_size=settings.max_body,
-        handler_args=handler_args(settings.keepalive_timeout),
+        handler_args=handler_args(settings.keepalive_timeout, settings.access_log),
     )
     app[SETTINGS] = settings
     app[READ_LIMITS] = ReadLimits(settings.max_body, settings.body_timeout)

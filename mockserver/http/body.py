@@ -77,12 +77,16 @@ async def once(
     A body is read once, and the journal reads the parameters again after the handler: the
     second caller gets the same answer, or the same ValueError or HTTPException, at once.
     """
-    if key not in request:
+    # Not `key in request`: a request's Mapping.__contains__ raises and catches a KeyError for
+    # an absent key; request.get() is no better.
+    try:
+        value = request[key]
+    except KeyError:
         try:
-            request[key] = await compute()
+            value = await compute()
         except (ValueError, web.HTTPException) as exc:
-            request[key] = exc
-    value = request[key]
+            value = exc
+        request[key] = value
     if isinstance(value, Exception):
         raise value
     return value

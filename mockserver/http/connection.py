@@ -311,8 +311,11 @@ def route_pattern(request: BaseRequest) -> str:
     return canonical if isinstance(canonical, str) else "(no route)"
 
 
-def handler_args(keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT) -> dict[str, Any]:
-    """Keyword arguments of aiohttp's protocol: keep-alive, no lingering, the access log."""
+def handler_args(
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT, access: bool = True
+) -> dict[str, Any]:
+    """Keyword arguments of aiohttp's protocol: keep-alive, no lingering, the access log
+    (AccessLog when `access`, else none at all: not even a disabled logger is called)."""
     return {
         "keepalive_timeout": keepalive_timeout,
         # A body the handler did not read is not waited for: the connection is closed after
@@ -321,5 +324,5 @@ def handler_args(keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT) -> dict[s
         # Bodies are decompressed by body.read_body, which bounds and reports failures.
         "auto_decompress": False,
         "access_log_class": AccessLog,
-        "access_log": access_log,
+        "access_log": access_log if access else None,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -175,16 +176,19 @@ def _json_params(data: dict[str, Any]) -> dict[str, str]:
     return params
 
 
+# Parsing a query string or form body is pure in (text, charset); a client sends the same
+# parameters again (a poll, a retry, a load test): short texts are memoised, bounded
+# (PARSE_CACHE_SIZE texts of at most PARSE_CACHE_CHARS characters, a few MiB at worst).
+PARSE_CACHE_SIZE = 1024
+PARSE_CACHE_CHARS = 4096
+
+
 def _pairs(text: str, charset: str, where: str) -> Pairs:
     """parse_qsl, strict: a percent-encoded sequence invalid in charset is a DecodeError."""
     try:
-        return parse_qsl(
-            text,
-            keep_blank_values=True,
-            encoding=charset,
-            errors="strict",
-            max_num_fields=MAX_FIELDS,
-        )
+        if len(text) <= PARSE_CACHE_CHARS:
+            return list(_parsed(text, charset))
+        return _parse(text, charset)
     except UnicodeError as exc:
         reason = getattr(exc, "reason", "invalid bytes")
         raise DecodeError(
@@ -195,6 +199,21 @@ def _pairs(text: str, charset: str, where: str) -> Pairs:
         raise DecodeError(f"{where}: unknown charset {charset!r}") from exc
     except ValueError as exc:
         raise DecodeError(f"{where} has more than {MAX_FIELDS} fields") from exc
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parsed(text: str, charset: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_parse(text, charset))
+
+
+def _parse(text: str, charset: str) -> Pairs:
+    return parse_qsl(
+        text,
+        keep_blank_values=True,
+        encoding=charset,
+        errors="strict",
+        max_num_fields=MAX_FIELDS,
+    )
 
 
 def _first_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:

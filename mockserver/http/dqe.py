@@ -12,7 +12,7 @@ from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
 from mockserver.domain.sessions import Session
 from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
-from mockserver.http.keys import NOTES, SERVICE, SETTINGS, call_of
+from mockserver.http.keys import SERVICE, SETTINGS, call_of, json_answer
 from mockserver.http.operator import consent_url
 
 log = logging.getLogger("dqe_mock.http")
@@ -28,7 +28,7 @@ async def _params(request: web.Request, endpoint: str) -> dict[str, str]:
         call.request_violations += (f"the request cannot be read: {exc}",)
         raise DqeError(decode_error, reason=str(exc)) from exc
     notes = tuple(await _notes(request, endpoint, params))
-    request[NOTES] = notes
+    call.notes = notes
     if request.app[SETTINGS].strict:
         call.request_violations += tuple(note.message for note in notes)
     return params
@@ -60,7 +60,7 @@ def _answer(request: web.Request, schema: str, body: dict[str, Any]) -> web.Resp
     if request.app[SETTINGS].check_responses:
         for violation in contract().validate_response(schema, body):
             log.error("CONTRACT VIOLATION in the mock's own %s response: %s", schema, violation)
-    return web.json_response(body)
+    return json_answer(body)
 
 
 async def access_token(request: web.Request) -> web.Response:

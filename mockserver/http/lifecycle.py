@@ -39,15 +39,48 @@ class Listening(Protocol):
     def header_timeout(self) -> float: ...
 
 
-def run(app: web.Application, where: Listening, banner: Callable[[int], str]) -> int:
-    """Serve until stopped (see serve_until_stopped); the process's exit status.
+class NoEventLoop(RuntimeError):
+    """The event loop asked for cannot be used (uvloop asked for but not installed)."""
 
-    0 after a stop signal; 2, with one line on stderr, when host:port cannot be listened on.
+
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory for `choice` (settings.EVENT_LOOPS); None: asyncio's default.
+
+    "auto" takes uvloop when it can be imported; "uvloop" raises NoEventLoop when it cannot.
+    """
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError as exc:
+        if choice == "uvloop":
+            raise NoEventLoop(
+                "--event-loop uvloop: uvloop is not installed (pip install uvloop; it does not "
+                "exist on Windows)"
+            ) from exc
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def run(
+    app: web.Application, where: Listening, banner: Callable[[int], str], event_loop: str = "auto"
+) -> int:
+    """Serve until stopped (see serve_until_stopped) on the `event_loop` asked for
+    (loop_factory); the process's exit status.
+
+    0 after a stop signal; 2, with one line on stderr, when host:port cannot be listened on
+    or the event loop cannot be used.
     """
     try:
+        factory = loop_factory(event_loop)
+    except NoEventLoop as exc:
+        print(f"dqe-mock: {exc}", file=sys.stderr)
+        return 2
+    try:
         # KeyboardInterrupt: a Ctrl-C before the signal handlers are installed.
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(
                 serve_until_stopped(
                     app,
                     where.host,

@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler
 from mockserver.contract.bounds import cut
 from mockserver.contract.errors import DqeError
 from mockserver.http.connection import route_pattern
-from mockserver.http.keys import ERROR_REASON
+from mockserver.http.keys import call_of, json_answer
 from mockserver.http.routes import DQE_ENDPOINTS
 
 log = logging.getLogger("dqe_mock.http")
@@ -20,7 +20,7 @@ DOCUMENTED = tuple(DQE_ENDPOINTS)
 
 def error_response(error: DqeError) -> web.Response:
     """The documented body of a DQE error, with the catalogue's HTTP status."""
-    return web.json_response(error.body(), status=error.http_status)
+    return json_answer(error.body(), status=error.http_status)
 
 
 def error_reason(error: DqeError) -> str:
@@ -41,7 +41,7 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
             error.error_id,
             error.reason,
         )
-        request[ERROR_REASON] = error_reason(error)
+        call_of(request).error_reason = error_reason(error)
         return error_response(error)
     except web.HTTPException as exc:
         if exc.status >= 400:

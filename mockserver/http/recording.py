@@ -20,7 +20,13 @@ from aiohttp.typedefs import Handler
 from mockserver.contract.errors import error_id_of
 from mockserver.domain.journal import MAX_TEXT_RESPONSE, JournalEntry, redact
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import ADMIN_PREFIX, ERROR_REASON, NOTES, STATE, call_of, endpoint_of
+from mockserver.http.keys import (
+    ADMIN_PREFIX,
+    ANSWER,
+    STATE,
+    call_of,
+    endpoint_of,
+)
 
 log = logging.getLogger("dqe_mock.journal")
 UNMATCHED = "unmatched"
@@ -85,7 +91,7 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         fault=call.fault,
         request_violations=call.request_violations,
         error_reason=reason,
-        notes=request.get(NOTES, ()),
+        notes=call.notes,
         http_layer=http_layer,
     )
     state.journal.add(entry)
@@ -95,8 +101,8 @@ def _error_reason(request: web.Request, status: int, body: Any) -> tuple[str | N
     """Why an error was answered (None for any other answer), and whether the HTTP layer
     answered it. A DqeError's reason is set where it is rendered; the HTTP layer's 4xx is
     also the client's request violation; a 5xx that no fault asked for is the mock's bug."""
-    reason = request.get(ERROR_REASON)
     call = call_of(request)
+    reason = call.error_reason
     if reason is not None or status < 400 or call.fault is not None:
         return reason, False
     reason = _http_reason(status, body)
@@ -125,6 +131,8 @@ def _phrase(status: int) -> str:
 
 
 def _body(response: web.StreamResponse) -> Any:
+    if ANSWER in response:
+        return response[ANSWER]
     if not isinstance(response, web.Response) or response.body is None:
         return None
     raw = response.body

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from functools import lru_cache
 
 MAX_MESSAGE = 300  # characters of one violation message (journal, proxy report, log line)
 MAX_VIOLATIONS = 20  # violations kept of one request; the rest are counted in a last line
@@ -27,6 +28,7 @@ def cut(text: str, limit: int = MAX_MESSAGE) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…[+{len(text) - limit} chars]"
 
 
+@lru_cache(maxsize=1024)  # the journal asks for every parameter of every request
 def is_secret(name: str) -> bool:
     """Does a parameter of this name hold a secret (compared case-insensitively)?"""
     folded = name.casefold()

@@ -11,7 +11,15 @@ from mockserver.contract.conformance import Note, RequestShape, lenient_notes
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import contract
 from mockserver.domain.sessions import Session
-from mockserver.http.decode import FORM_TYPES, DecodeError, decode, form_pairs, query_pairs
+from mockserver.http.body import read_body
+from mockserver.http.decode import (
+    FORM_TYPES,
+    URLENCODED,
+    DecodeError,
+    decode,
+    form_pairs,
+    query_pairs,
+)
 from mockserver.http.keys import SERVICE, SETTINGS, call_of, json_answer
 from mockserver.http.operator import consent_url
 
@@ -27,15 +35,51 @@ async def _params(request: web.Request, endpoint: str) -> dict[str, str]:
         # The request cannot be read: the client broke the contract, whatever the mode.
         call.request_violations += (f"the request cannot be read: {exc}",)
         raise DqeError(decode_error, reason=str(exc)) from exc
-    notes = tuple(await _notes(request, endpoint, params))
+    notes = await _notes(request, endpoint, params)
     call.notes = notes
     if request.app[SETTINGS].strict:
         call.request_violations += tuple(note.message for note in notes)
     return params
 
 
-async def _notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[Note]:
+# The notes are a pure function of how the request arrived (method, path, query, body type and
+# bytes): memoised for requests without a body or with a short urlencoded one, the same
+# request sent again (a poll, a retry, a load test) costs a lookup. At most NOTES_CACHE_SIZE
+# keys of at most NOTES_CACHE_BYTES of query and body, then cleared.
+NOTES_CACHE_SIZE = 1024
+NOTES_CACHE_BYTES = 4096
+_NOTES: dict[tuple[str, ...], tuple[Note, ...]] = {}
+
+
+async def _notes(request: web.Request, endpoint: str, params: dict[str, str]) -> tuple[Note, ...]:
     """What the mock accepted leniently but a real server may not (journaled in every mode)."""
+    key = await _arrival(request, endpoint)
+    notes = _NOTES.get(key) if key else None
+    if notes is None:
+        notes = tuple(await _found_notes(request, endpoint, params))
+        if key:
+            if len(_NOTES) >= NOTES_CACHE_SIZE:
+                _NOTES.clear()
+            _NOTES[key] = notes
+    return notes
+
+
+async def _arrival(request: web.Request, endpoint: str) -> tuple[str, ...] | None:
+    """How the request arrived, as a key of _NOTES; None when it is not memoised."""
+    query = request.rel_url.raw_query_string
+    plain = (endpoint, request.method, request.path, query)
+    if request.method != "POST" or not request.body_exists:
+        return plain if len(query) <= NOTES_CACHE_BYTES else None
+    if request.content_type != URLENCODED:
+        return None
+    body = await read_body(request)  # already read (and memoised) by decode
+    if len(query) + len(body) > NOTES_CACHE_BYTES:
+        return None
+    encoding = request.headers.get("Content-Encoding", "")
+    return (*plain, request.charset or "", encoding, body.decode("latin-1"))
+
+
+async def _found_notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[Note]:
     query = query_pairs(request)
     sources = [[k for k, _ in query]]
     if request.method == "POST" and request.content_type in FORM_TYPES:

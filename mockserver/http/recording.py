@@ -26,6 +26,7 @@ from mockserver.http.keys import (
     STATE,
     call_of,
     endpoint_of,
+    new_call,
 )
 
 log = logging.getLogger("dqe_mock.journal")
@@ -39,15 +40,13 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     endpoint = endpoint_of(request)
     if request.method == "HEAD":
         return await handler(request)
+    if endpoint is None and request.path.startswith(ADMIN_PREFIX):
+        return await handler(request)
+    call = new_call(request)
     if endpoint is None:
-        if request.path.startswith(ADMIN_PREFIX):
-            return await handler(request)
         # Anything else a client sends is journaled too: the pytest plugin fails the test.
         endpoint = UNMATCHED
-        call_of(request).request_violations = (
-            f"{request.method} {request.path} is not an ID Mobile endpoint",
-        )
-    call_of(request)
+        call.request_violations = (f"{request.method} {request.path} is not an ID Mobile endpoint",)
     try:
         response = await handler(request)
     except web.HTTPException as exc:

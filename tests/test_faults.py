@@ -289,7 +289,7 @@ async def test_truncated_sends_half_the_announced_body(serve: Serve) -> None:
             if line.lower().startswith(b"content-length:")
         )
         assert 0 < len(body) < length
-        assert body.startswith(b'{"access_token": "TK')
+        assert body.startswith(b'{"access_token":')  # JSON's spacing is not the contract's
         with pytest.raises(json.JSONDecodeError):
             json.loads(body)
         assert [e.fault for e in mock.journal()] == ["cut", "cut"]

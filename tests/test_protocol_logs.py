@@ -59,7 +59,7 @@ async def test_a_malformed_request_is_one_log_line_and_a_json_400(
 
 def test_the_cli_logs_protocol_errors_and_requests_without_tokens(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
-    with serve_cli(log, "--header-timeout", "1", "--body-timeout", "1") as url:
+    with serve_cli(log, "--header-timeout", "1", "--body-timeout", "1", "--access-log") as url:
         port = urlsplit(url).port
         assert port is not None
 
@@ -83,3 +83,19 @@ def test_the_cli_logs_protocol_errors_and_requests_without_tokens(tmp_path: Path
     assert text.count("bad request:") == len(MALFORMED)
     assert '"GET /__admin/sessions/{token}" 404' in text  # the route, not the target
     assert all(SECRET.encode() not in a for a in answers)
+
+
+def test_the_access_log_is_off_unless_asked(tmp_path: Path) -> None:
+    # WireMock, Prism and Mountebank log nothing per request by default; nor does dqe-mock
+    # (the journal keeps every request): --access-log adds one line per answer.
+    request = b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    texts = {}
+    for name, flags in (("default", ()), ("asked", ("--access-log",))):
+        log = tmp_path / f"{name}.log"
+        with serve_cli(log, *flags) as url:
+            port = urlsplit(url).port
+            assert port is not None
+            assert status_of(asyncio.run(exchange(port, request))) == 200
+        texts[name] = log.read_text()
+    assert '"GET /__admin/health" 200' not in texts["default"]
+    assert '"GET /__admin/health" 200' in texts["asked"]

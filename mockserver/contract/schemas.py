@@ -118,7 +118,7 @@ class Contract:
             for name, s in self.schemas.items()
         )
         self._validators: dict[str, Draft202012Validator] = {}
-        self._request_cache: dict[tuple[str, str], ViolationSet] = {}
+        self._request_cache: dict[tuple[str, object], ViolationSet] = {}
 
     def uri(self, name: str) -> str:
         """The URI schema file `name` (path relative to schemas/) is registered under."""
@@ -134,17 +134,27 @@ class Contract:
             )
         return self._validators[name]
 
-    def validate_request(self, endpoint: str, params: Mapping[str, Any]) -> ViolationSet:
+    def validate_request(
+        self, endpoint: str, params: Mapping[str, Any], raw: Mapping[str, str] | None = None
+    ) -> ViolationSet:
         """Check decoded request parameters of ACCESS_TOKEN, IDMOBILE or GET.
 
         A pure function of its input, so answers are memoised: clients poll /GET/ with the
-        very same parameters again and again.
+        very same parameters again and again. `raw`, when given, is the text `params` were
+        parsed from (user_infos as JSON text): a cheaper key for the memo.
         """
-        try:
-            key = json.dumps(params, sort_keys=True)
-        except (TypeError, ValueError, RecursionError):
-            return self._validate_request(endpoint, params)
-        if len(key) > MAX_CACHED_REQUEST:
+        items = tuple((raw if raw is not None else params).items())
+        key: object
+        if all(isinstance(v, str) for _, v in items):
+            size = sum(len(k) + len(v) for k, v in items)
+            key = items
+        else:
+            try:
+                key = json.dumps(params, sort_keys=True)
+            except (TypeError, ValueError, RecursionError):
+                return self._validate_request(endpoint, params)
+            size = len(key)
+        if size > MAX_CACHED_REQUEST:
             return self._validate_request(endpoint, params)
         cached = self._request_cache.get((endpoint, key))
         if cached is None:

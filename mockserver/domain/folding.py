@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from typing import NamedTuple
+
+from mockserver.domain.memo import memoised
 
 # Letters NFKD does not decompose (they are letters of their own, not a base and an accent):
 # French ligatures and the few others a form may carry.
@@ -16,7 +17,7 @@ _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d
 FOLD_CACHE_SIZE = 8192
 
 
-@lru_cache(maxsize=FOLD_CACHE_SIZE)
+@memoised(FOLD_CACHE_SIZE)
 def fold(text: str) -> str:
     """Lower-case ASCII-like form: accents dropped, æ/œ spelled out, punctuation as spaces.
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
+
+from mockserver.domain.memo import memoised
 
 DEFAULT_REGION = "FR"
 # ARCEP reserves +33 6 39 98 xx xx for fiction: never assigned to a subscriber. libphonenumber
@@ -50,7 +51,7 @@ class PhoneNumber:
         return _national(self.e164)
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
+@memoised(PARSE_CACHE_SIZE)
 def _national(e164: str) -> str:
     parsed = phonenumbers.parse(e164)
     text = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -61,7 +62,7 @@ class InvalidNumber(ValueError):
     """The text is not a phone number that exists (DQE error 10)."""
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
+@memoised(PARSE_CACHE_SIZE)
 def parse(raw: str, region: str | None = None) -> PhoneNumber:
     """Parse +33612345678, 0612345678, 0033 6 12 34 56 78, 33612345678, 06.12.34.56.78 ...
 

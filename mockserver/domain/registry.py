@@ -62,6 +62,11 @@ class ScenarioRegistry:
             self._views[namespace] = cached
         return cached
 
+    def forget_lookups(self) -> None:
+        """Empty the find() memo of the files' set and of every view (ScenarioSet.find)."""
+        for scenarios in (self.base, *self._views.values()):
+            scenarios.forget_lookups()
+
     def has_faults(self) -> bool:
         """Does any file or namespace define a fault? (A cheap test on every request.)"""
         return bool(self.base.faults) or any(layer.faults for layer in self._runtime.values())

@@ -183,6 +183,10 @@ class ScenarioSet:
         self._found[key] = found
         return found
 
+    def forget_lookups(self) -> None:
+        """Empty find()'s memo (bounded: MAX_CACHED_FINDS keys)."""
+        self._found.clear()
+
     def scenario(self, scenario_id: str) -> Scenario | None:
         """The scenario with this id, if any."""
         return next((s for s in self.scenarios if s.id == scenario_id), None)

@@ -13,7 +13,7 @@ import gettext
 import re
 import unicodedata
 from collections.abc import Mapping
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import pycountry
@@ -28,6 +28,7 @@ from mockserver.domain.folding import (
     fold,
     hundredths,
 )
+from mockserver.domain.memo import memoised
 from mockserver.domain.scoring_address import (
     explain_locality,
     explain_postal_code,
@@ -336,15 +337,6 @@ def _country_names(code: str | None) -> set[str]:
     return {name for name, alpha_2 in country_index().items() if code and alpha_2 == code}
 
 
-def compute_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
-    """The documented score object: family_name, gender, birthdate, given_name, address, email.
-
-    `user` is user_infos (lastname, maiden_name, firstname, street_address, number...);
-    `record` the operator's record (family_name, maiden_name, given_name, address{...}).
-    """
-    return scores_of(explain_scores(user, record))
-
-
 # explain_scores reads these string fields (a JSON number, "number": 10, is compared as text).
 USER_FIELDS = ("lastname", "maiden_name", "gender", "birthdate", "firstname", "email")
 USER_ADDRESS_FIELDS = ("country", "postal_code", "street_address", "number", "locality")
@@ -354,27 +346,51 @@ RECORD_FIELDS = ("family_name", "maiden_name", "gender", "birthdate", "given_nam
 SCORES_CACHE_SIZE = 2048
 
 
+def compute_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """The documented score object: family_name, gender, birthdate, given_name, address, email.
+
+    `user` is user_infos (lastname, maiden_name, firstname, street_address, number...);
+    `record` the operator's record (family_name, maiden_name, given_name, address{...}).
+    A new dict on each call.
+    """
+    cached = _scored(_compared(user, record))
+    return {**cached, "address": dict(cached["address"])}
+
+
+_TYPED = (*USER_FIELDS, *USER_ADDRESS_FIELDS)
+
+
+def _compared(user: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The strings explain_scores compares, in one tuple (the memo's key): the user's
+    (_TYPED), the record's (RECORD_FIELDS), the record's address (USER_ADDRESS_FIELDS)."""
+    held = record.get("address") or {}
+    return (
+        *(_s(user, key) for key in _TYPED),
+        *(_s(record, key) for key in RECORD_FIELDS),
+        *(_s(held, key) for key in USER_ADDRESS_FIELDS),
+    )
+
+
+@memoised(SCORES_CACHE_SIZE)
+def _scored(compared: tuple[str, ...]) -> dict[str, Any]:
+    return scores_of(_explained(compared))
+
+
 def explain_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
     """compute_scores' object with an Explained in place of each score.
 
     A new dict on each call (the Explained values, immutable, may be shared between calls).
     """
-    held = record.get("address") or {}
-    cached = _explained(
-        tuple(_s(user, key) for key in (*USER_FIELDS, *USER_ADDRESS_FIELDS)),
-        tuple(_s(record, key) for key in RECORD_FIELDS),
-        tuple(_s(held, key) for key in USER_ADDRESS_FIELDS),
-    )
+    cached = _explained(_compared(user, record))
     return {**cached, "address": dict(cached["address"])}
 
 
-@lru_cache(maxsize=SCORES_CACHE_SIZE)
-def _explained(
-    typed: tuple[str, ...], record: tuple[str, ...], held: tuple[str, ...]
-) -> dict[str, Any]:
-    user = dict(zip((*USER_FIELDS, *USER_ADDRESS_FIELDS), typed, strict=True))
-    mine = dict(zip(RECORD_FIELDS, record, strict=True))
-    address = dict(zip(USER_ADDRESS_FIELDS, held, strict=True))
+@memoised(SCORES_CACHE_SIZE)
+def _explained(compared: tuple[str, ...]) -> dict[str, Any]:
+    typed, rest = compared[: len(_TYPED)], compared[len(_TYPED) :]
+    user = dict(zip(_TYPED, typed, strict=True))
+    mine = dict(zip(RECORD_FIELDS, rest[: len(RECORD_FIELDS)], strict=True))
+    address = dict(zip(USER_ADDRESS_FIELDS, rest[len(RECORD_FIELDS) :], strict=True))
     return {
         "family_name": explain_family(
             user["lastname"], user["maiden_name"], mine["family_name"], mine["maiden_name"]

@@ -126,13 +126,19 @@ class IdMobile:
         self.state = state
         self.consents = ConsentDesk(state.sessions, state.tokens, state.clock)
 
-    def _judge(self, endpoint: str, params: Mapping[str, Any], call: Call) -> Attempt:
+    def _judge(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        call: Call,
+        raw: Mapping[str, str] | None = None,
+    ) -> Attempt:
         """Check `params` against every rule of `endpoint`, in the catalogue's order.
 
         Raises the DqeError of the first broken rule (rules.first_broken); returns the
         attempt, whose lookups the answer then reuses.
         """
-        schema = contract().validate_request(endpoint, params)
+        schema = contract().validate_request(endpoint, params, raw)
         call.settle(licence_of(params))
         call.request_violations += tuple(v.explain() for v in schema.violations)
         if "token" in params:
@@ -204,7 +210,7 @@ class IdMobile:
         """/IDMOBILE/: scores for matching_notp, or a consent url for every other scope."""
         call = call or Call()
         params = parse_params(raw)
-        attempt = self._judge("IDMOBILE", params, call)
+        attempt = self._judge("IDMOBILE", params, call, raw)
         scope = attempt.scope
         scenario = _found(attempt.scenario)
         outcome = scenario.outcome_for(scope)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from mockserver.domain.service import Call, IdMobile, MockState
@@ -21,8 +23,18 @@ ANSWER: web.ResponseKey[Any] = web.ResponseKey("answer")
 
 
 def json_answer(body: Any, status: int = 200) -> web.Response:
-    """web.json_response(body, status) that remembers `body` (ANSWER) for the journal."""
-    response = web.json_response(body, status=status)
+    """web.json_response(body, status) that remembers `body` (ANSWER) for the journal.
+
+    Encoded by orjson (UTF-8, no spaces; ~5x faster than json.dumps on an answer), or by
+    json.dumps for what orjson refuses (an integer past 64 bits, a key that is not text).
+    """
+    try:
+        encoded = orjson.dumps(body)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        encoded = json.dumps(body).encode()
+    response = web.Response(
+        body=encoded, status=status, content_type="application/json", charset="utf-8"
+    )
     response[ANSWER] = body
     return response
 

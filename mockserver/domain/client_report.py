@@ -307,7 +307,9 @@ def _failed(entry: JournalEntry) -> bool:
 def _retry_key(entry: JournalEntry) -> tuple[str, str]:
     """What makes a request the retry of another: the endpoint and the token (else licence)."""
     params = entry.params
-    who = entry.token or params.get("licence") or params.get("Licence") or ""
+    licence = params.get("licence") or params.get("Licence") or ""
+    # A token request's entry carries the token it was answered: its retry is by licence.
+    who = licence if entry.endpoint == "ACCESS_TOKEN" else entry.token or licence
     return (entry.endpoint or "", who)
 
 

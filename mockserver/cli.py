@@ -1,4 +1,4 @@
-"""dqe-mock serve | validate | proxy | score."""
+"""dqe-mock serve | validate | proxy | score | report."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from mockserver.contract.schemas import token_ttl_range
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
+from mockserver.report_command import add_report_command, run_report
 from mockserver.score_command import add_score_command, run_score
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
 
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_proxy_options(proxy)
     _add_log_level(proxy)
     add_score_command(commands)
+    add_report_command(commands)
     return parser
 
 
@@ -271,6 +273,43 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
         help="count the journal's notes (what is accepted leniently: Licence spelling, JSON "
         "bodies, undocumented parameters...) as client conformance violations",
     )
+    _add_report_rules(serve)
+
+
+def _non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, not {text}")
+    return value
+
+
+def _add_report_rules(serve: argparse.ArgumentParser) -> None:
+    """The client report's behaviour rules (README "Client report")."""
+    interval, backoff = default(Settings, "min_poll_interval"), default(Settings, "min_backoff")
+    serve.add_argument(
+        "--min-poll-interval", type=_non_negative_seconds, default=interval, metavar="SECONDS",
+        help=f"report a session that polls /GET/ sooner than this after its previous poll "
+        f"(default {interval:g}; 0 turns the rule off)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--min-backoff", type=_non_negative_seconds, default=backoff, metavar="SECONDS",
+        help=f"report a retry sent sooner than this after an injected 5xx fault (default "
+        f"{backoff:g})",
+    )  # fmt: skip
+    for name, flag, what in (
+        ("forbid_poll_after_final", "--allow-poll-after-final",
+         "do not report polls of /GET/ after a session's final answer"),
+        ("require_new_token_after_30", "--allow-token-after-30",
+         "do not report a token sent again after error 30 (invalid or expired token)"),
+        ("require_backoff_after_5xx", "--allow-no-retry",
+         "do not report an injected 5xx fault never retried, or retried too soon"),
+    ):  # fmt: skip
+        serve.add_argument(
+            flag, action="store_false", dest=name, default=default(Settings, name), help=what
+        )
 
 
 def _add_bounds(serve: argparse.ArgumentParser) -> None:
@@ -422,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_proxy(ProxySettings(**_fields_of(ProxySettings, args)))
     if args.command == "score":
         return run_score(_score_settings(args))
+    if args.command == "report":
+        return run_report(args)
     return validate(args.paths, args.include_default_pack, args.max_document_bytes)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockserver.domain.client_report import DEFAULT_MIN_BACKOFF, DEFAULT_MIN_POLL_INTERVAL
 from mockserver.domain.journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL
 from mockserver.domain.sessions import DEFAULT_MAX_SESSIONS
@@ -81,6 +82,13 @@ class Settings:
     # journal, /__admin/journal, keeps every request; the line costs ~15 % of throughput).
     access_log: bool = False
     event_loop: str = "auto"
+    # The client report's behaviour rules (README "Client report"; why these defaults:
+    # mockserver/domain/client_report.py).
+    min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL
+    forbid_poll_after_final: bool = True
+    require_new_token_after_30: bool = True
+    require_backoff_after_5xx: bool = True
+    min_backoff: float = DEFAULT_MIN_BACKOFF
 
 
 @dataclass(frozen=True)

@@ -331,6 +331,7 @@ ADMIN_RESPONSES = {
     "adminClearJournal": {"200": "./admin/journal_clear.schema.json", "400": ADMIN_ERROR},
     "adminListSessions": {"200": "./admin/sessions.schema.json", "400": ADMIN_ERROR},
     "adminSession": {"200": "./admin/session.schema.json", "404": ADMIN_ERROR},
+    "adminReport": {"200": "./admin/report.schema.json", "400": ADMIN_ERROR},
     "adminAdvanceClock": {
         "200": "./admin/clock_advance.schema.json",
         "400": ADMIN_ERROR,

@@ -6,10 +6,22 @@ It uses only the standard library. Point it at DQE in production, at dqe-mock in
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+# Seconds between two polls of /GET/ while the answer is pending: DQE documents no interval;
+# a person has to consent on their phone, so once a second is prompt enough (dqe-mock's
+# client report flags anything faster, README "Client report").
+POLL_INTERVAL = 1.0
+
+
+def steady(poll: int) -> float:
+    """The default backoff: POLL_INTERVAL before every poll after the first."""
+    return POLL_INTERVAL
 
 
 class IdMobileError(Exception):
@@ -32,11 +44,23 @@ class Started:
 class IdMobileClient:
     """Token, initiation and polling, as DQE documents them (POST, form-encoded)."""
 
-    def __init__(self, base_url: str, licence: str, client_secret: str, partner: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        licence: str,
+        client_secret: str,
+        partner: str,
+        backoff: Callable[[int], float] = steady,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        """`backoff(n)`: seconds to wait before poll n (1, 2, ...) of /GET/; `sleep` waits
+        (tests inject one that moves the mock's clock instead of waiting)."""
         self.base_url = base_url.rstrip("/")
         self.licence = licence
         self.client_secret = client_secret
         self.partner = partner
+        self.backoff = backoff
+        self.sleep = sleep
 
     def _post(self, endpoint: str, params: dict[str, str]) -> Any:
         data = urllib.parse.urlencode(params).encode()
@@ -78,8 +102,11 @@ class IdMobileClient:
         return Started(token, body["operator"], body["url"])
 
     def result(self, token: str, scope: str = "formfilling", max_polls: int = 20) -> dict[str, Any]:
-        """Poll /GET/ until it is no longer pending (at most `max_polls` times)."""
-        for _ in range(max_polls):
+        """Poll /GET/ until it is no longer pending (at most `max_polls` times), waiting
+        `backoff(n)` seconds before each poll after the first; never after the final answer."""
+        for poll in range(max_polls):
+            if poll:
+                self.sleep(self.backoff(poll))
             body = self._post("GET", {"token": token, "Licence": self.licence, "scope": scope})
             if body.get("status") != "pending":
                 return dict(body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 from dqe_client import IdMobileClient, IdMobileError
@@ -16,9 +17,22 @@ PENDING_3_POLLS = "+33639984003"
 
 
 def client_for(dqe_mock: DqeMock) -> IdMobileClient:
+    # The client's waits move the mock's clock instead of taking real time.
     return IdMobileClient(
-        dqe_mock.url, licence="100001", client_secret="demo-secret", partner="ACME"
+        dqe_mock.url,
+        licence="100001",
+        client_secret="demo-secret",
+        partner="ACME",
+        sleep=dqe_mock.advance_clock,
     )
+
+
+@pytest.fixture(autouse=True)
+def behaves(dqe_mock: DqeMock) -> Iterator[None]:
+    """Each test also passes the mock's client report: no finding (what `dqe-mock report
+    --fail-on-findings` gates on)."""
+    yield
+    assert dqe_mock.findings() == []
 
 
 def consent(url: str, **form: str) -> str:

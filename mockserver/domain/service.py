@@ -17,6 +17,7 @@ from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import ViolationSet, contract
 from mockserver.contract.scopes import direct_scopes, needs_user_infos, retrieval_scope
 from mockserver.domain import bodies, phones
+from mockserver.domain.client_report import ClientReport, ReportRules
 from mockserver.domain.clock import Clock
 from mockserver.domain.consent import ConsentDesk, ConsentStep
 from mockserver.domain.faults import FaultBook, FaultTarget
@@ -47,7 +48,20 @@ class MockState:
     journal: Journal = field(default_factory=Journal)
     faults: FaultBook = field(default_factory=FaultBook)
     default_ttl: int = DEFAULT_TOKEN_TTL
+    report_rules: ReportRules = field(default_factory=ReportRules)
+    # The client report's counters (GET /__admin/report), fed by the journal middleware.
+    report: ClientReport = field(init=False, repr=False)
     _issued: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.report = ClientReport(
+            self.report_rules, self.sessions.by_token, self._expired, self.clock.now()
+        )
+
+    def _expired(self, token: str) -> bool:
+        """Is `token` one the mock holds, and expired (as its own clock sees it)?"""
+        found = self.tokens.get(token)
+        return found is not None and not found.valid_at(self.clock.now(token))
 
     @property
     def scenarios(self) -> ScenarioSet:
@@ -72,7 +86,8 @@ class MockState:
             self.clock.forget(token)
 
     def reset(self, namespace: str | None = None) -> None:
-        """Forget tokens, sessions, journal and runtime scenarios (of one namespace, or all).
+        """Forget tokens, sessions, journal, report counters and runtime scenarios (of one
+        namespace, or all).
 
         A global reset also rewinds the clock; loaded files stay loaded.
         """
@@ -84,6 +99,7 @@ class MockState:
         self.faults.reset(namespace)
         if namespace is None:
             self.clock.reset()
+        self.report.reset(namespace, self.clock.now())
 
 
 @dataclass

@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 import math
+import time
 from typing import Any
 
 from aiohttp import web
@@ -347,3 +348,12 @@ async def advance_clock(request: web.Request) -> web.Response:
         raise _fail(404, "no such token (an offset is kept only for a token the mock holds)")
     now = request.app[STATE].clock.advance(amount, token)
     return web.json_response({"now": now, "advanced": seconds, "token": token})
+
+
+async def client_report(request: web.Request) -> web.Response:
+    """The client report (one namespace's, or all merged): coverage, conformance, behaviour
+    and findings (domain/client_report.py; schemas/admin/report.schema.json)."""
+    state = request.app[STATE]
+    return web.json_response(
+        state.report.report(_namespace(request), state.clock.now(), time.time())
+    )

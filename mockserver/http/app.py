@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mockserver.domain.client_report import ReportRules
 from mockserver.domain.clock import Clock
 from mockserver.domain.faults import FaultBook
 from mockserver.domain.journal import Journal
@@ -44,6 +45,18 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
         sessions=SessionStore(settings.seed, settings.max_sessions),
         clock=Clock(frozen=settings.frozen_clock, max_keys=settings.max_tokens),
         default_ttl=settings.token_ttl,
+        report_rules=report_rules(settings),
+    )
+
+
+def report_rules(settings: Settings) -> ReportRules:
+    """The client report's behaviour rules of these settings."""
+    return ReportRules(
+        min_poll_interval=settings.min_poll_interval,
+        forbid_poll_after_final=settings.forbid_poll_after_final,
+        require_new_token_after_30=settings.require_new_token_after_30,
+        require_backoff_after_5xx=settings.require_backoff_after_5xx,
+        min_backoff=settings.min_backoff,
     )
 
 

@@ -94,6 +94,7 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         http_layer=http_layer,
     )
     state.journal.add(entry)
+    state.report.observe(entry)  # the client report's counters: O(1), no JSON
 
 
 def _error_reason(request: web.Request, status: int, body: Any) -> tuple[str | None, bool]:

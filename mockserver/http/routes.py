@@ -40,6 +40,7 @@ ROUTES = with_expect_handler(
         web.get(f"{ADMIN}/sessions", admin.list_sessions),
         web.get(f"{ADMIN}/sessions/{{token}}", admin.session_timeline),
         web.post(f"{ADMIN}/clock/advance", admin.advance_clock),
+        web.get(f"{ADMIN}/report", admin.client_report),
         # The contract, for tools and people (mockserver/http/openapi.py).
         web.get("/openapi.json", openapi.openapi_json),
         web.get("/openapi.yaml", openapi.openapi_yaml),

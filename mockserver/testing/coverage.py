@@ -49,6 +49,16 @@ class Coverage:
                 key = part if part in known or not part else OTHER_SCOPE
                 self.seen[endpoint].setdefault(key, set()).add(outcome_of(entry))
 
+    def add_counts(self, coverage: Mapping[str, Mapping[str, Mapping[str, int]]]) -> None:
+        """Add a client report's coverage (GET /__admin/report: endpoint -> scope -> outcome
+        -> requests), the counters the server keeps whatever the journal's bound."""
+        for endpoint, by_scope in coverage.items():
+            if endpoint not in self.seen:
+                continue
+            for scope, outcomes in by_scope.items():
+                key = "" if scope in ("-", "(none)") else scope
+                self.seen[endpoint].setdefault(key, set()).update(outcomes)
+
     def as_json(self) -> dict[str, dict[str, list[str]]]:
         """The raw observations, for shipping from an xdist worker to the controller."""
         return {e: {s: sorted(o) for s, o in by.items()} for e, by in self.seen.items()}

@@ -7,7 +7,9 @@
   journal note). An error the test provoked on purpose from a well-formed request (a magic
   number, a scenario, an expired token, a wrong secret) is journaled with its reason but does
   not fail the test.
-- `--dqe-mock-report PATH`: write which scopes, outcomes and error ids the tests exercised.
+- `--dqe-mock-report PATH`: write which scopes, outcomes and error ids the tests exercised,
+  read from the server's client report counters (GET /__admin/report) after each test.
+- `--dqe-mock-fail-on-findings`: a test also fails on the client report's findings.
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not fail tests whose client requests break the contract",
     )
     group.addoption("--dqe-mock-seed", type=int, default=None, help="seed of the mock")
+    group.addoption(
+        "--dqe-mock-fail-on-findings",
+        action="store_true",
+        help="also fail a test whose client broke a behaviour rule of the client report "
+        "(polling too fast or after the final answer, a token reused after error 30, a 5xx "
+        "never retried or retried at once)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,6 +93,16 @@ class DqeMock:
         """Move the mock's time forward (token expiry, time-based pending)."""
         return self.server.advance_clock(seconds, token)
 
+    def report(self) -> dict[str, Any]:
+        """The client report of this test (GET /__admin/report): coverage, conformance,
+        polling behaviour and findings (README "Client report")."""
+        found: dict[str, Any] = self.server.admin("GET", "report")
+        return found
+
+    def findings(self) -> list[str]:
+        """The report's findings of this test, as `rule: sentence`."""
+        return [f"{f['rule']}: {f['message']}" for f in self.report()["findings"]]
+
     def violations(self) -> list[str]:
         """Each way a request of this test broke the contract or was accepted only leniently,
         as `METHOD path: sentence` (what fails the test at teardown)."""
@@ -108,12 +127,17 @@ def dqe_mock(dqe_mock_server: MockServer, request: pytest.FixtureRequest) -> Ite
     handle = DqeMock(dqe_mock_server)
     yield handle
     entries = handle.journal()
-    request.config.stash[COVERAGE].add(entries)
+    report = handle.report()
+    # The server's counters, not the journal (which keeps its latest entries only).
+    request.config.stash[COVERAGE].add_counts(report["coverage"])
     found = problems(entries)
+    if request.config.getoption("--dqe-mock-fail-on-findings"):
+        found += [f"{f['rule']}: {f['message']}" for f in report["findings"]]
     if found and not request.config.getoption("--dqe-mock-lenient"):
         listed = "\n  ".join(found)
         pytest.fail(
-            f"the client sent requests that break the DQE contract:\n  {listed}", pytrace=False
+            f"the client sent requests that break the DQE contract or its rules:\n  {listed}",
+            pytrace=False,
         )
 
 

@@ -93,10 +93,11 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     scenarios = [
         _scenario_json(s, "runtime" if s.id in runtime else "files") for s in view.scenarios
     ]
-    hits = {
-        fault.id: state.faults.hits(namespace or DEFAULT_NAMESPACE, fault.id)
-        for fault in view.faults
-    }
+    # How often each fault fired: in the namespace asked for, else in all of them.
+    hits: dict[str, int] = {}
+    for (where, fault_id), count in state.faults.counts().items():
+        if namespace is None or where == namespace:
+            hits[fault_id] = hits.get(fault_id, 0) + count
     text = render_page(namespace, scenarios, view.faults, hits)
     return web.Response(text=text, content_type="text/html", headers=page_headers())
 
@@ -177,5 +178,6 @@ def _faults(faults: Iterable[Fault], hits: Mapping[str, int]) -> str:
         return "<p class='muted' id='no-faults'>No fault is loaded.</p>"
     return (
         "<table id='faults'><thead><tr><th>id</th><th>endpoint</th><th>kind</th><th>on</th>"
-        f"<th>applies</th><th>fired</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<th>applies</th><th>requests matched</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )

@@ -156,9 +156,14 @@
       .map((item) => item.event);
   }
 
+  // Events closer than STACK_PX on the axis (the same instant, a tight polling loop) are
+  // stacked below one another, so that none hides another.
+  const STACK_PX = 9;
+  const MAX_STACK = 6;
+
   function drawTimeline(events) {
     const width = 720;
-    const height = 74;
+    const height = 104;
     const left = 30;
     const right = width - 30;
     const axisY = 30;
@@ -177,9 +182,18 @@
     chart.append(
       svg("text", { x: right, y: height - 4, "text-anchor": "end" }, `+${span.toFixed(2)} s`),
     );
+    let anchorX = -Infinity;
+    let level = 0;
     let lastLabelX = -Infinity;
     events.forEach((event, index) => {
       const cx = x(event.at);
+      if (cx - anchorX < STACK_PX) {
+        level += 1;
+      } else {
+        anchorX = cx;
+        level = 0;
+      }
+      const cy = axisY + Math.min(level, MAX_STACK) * STACK_PX;
       const failed = event.kind === "done" && event.detail !== "success";
       const group = svg("g", {
         class: `ev ev-${event.kind.replace(/[^a-z_-]/gi, "")}${failed ? " error" : ""}`,
@@ -188,12 +202,18 @@
         "data-detail": event.detail,
         "data-index": index,
       });
-      group.append(svg("title", {}, `${event.kind} ${event.detail} at +${(event.at - start).toFixed(3)} s`));
-      group.append(svg("circle", { cx: cx.toFixed(1), cy: axisY, r: event.kind === "poll" ? 4 : 6 }));
-      if (event.kind !== "poll" && cx - lastLabelX > 36) {
-        const label = event.kind === "done" ? event.detail || "done" : event.kind;
-        group.append(svg("text", { x: cx.toFixed(1), y: axisY - 11, "text-anchor": "middle" }, label));
+      const offset = (event.at - start).toFixed(3);
+      group.append(svg("title", {}, `${event.kind} ${event.detail} at +${offset} s`));
+      const radius = event.kind === "poll" ? 3.5 : 5;
+      group.append(svg("circle", { cx: cx.toFixed(1), cy, r: radius }));
+      const label = event.kind === "done" ? event.detail || "done" : event.kind;
+      if (event.kind !== "poll" && level === 0 && cx - lastLabelX > 36) {
+        group.append(
+          svg("text", { x: cx.toFixed(1), y: axisY - 11, "text-anchor": "middle" }, label),
+        );
         lastLabelX = cx;
+      } else if (event.kind !== "poll" && level > 0 && level <= MAX_STACK) {
+        group.append(svg("text", { x: (cx + 9).toFixed(1), y: cy + 3 }, label));
       }
       chart.append(group);
     });

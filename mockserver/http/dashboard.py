@@ -59,7 +59,7 @@ def page_headers() -> dict[str, str]:
         "default-src 'none'; "
         f"script-src 'sha256-{_sha256(asset('dashboard.js'))}'; "
         f"style-src 'sha256-{_sha256(asset('dashboard.css'))}'; "
-        "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+        "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'"
     )
     return {
@@ -114,6 +114,9 @@ def render_page(
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        # An empty icon: the browser asks for no /favicon.ico, which the journal would record
+        # as a client's request to an unknown path.
+        "<link rel='icon' href='data:,'>"
         f"<title>dqe-mock dashboard</title><style>{asset('dashboard.css')}</style></head>"
         f"<body data-admin='{escape(ADMIN_PREFIX)}' data-namespace='{escape(namespace or '')}' "
         f"data-poll-ms='{POLL_MS}'>"

@@ -283,6 +283,8 @@ def test_the_requests_list_updates_as_requests_arrive(dash: Page, guarded: LiveM
     api.token()
     expect(rows).to_have_count(1)  # expect() polls the DOM until its deadline
     expect(rows.first.locator("td.path")).to_have_text("/ACCESS_TOKEN/")
+    # The page itself asks the mock for nothing a client's report would count (no favicon).
+    assert [e["path"] for e in admin(guarded, "GET", "/journal")["entries"]] == ["/ACCESS_TOKEN/"]
     api.call("GET", {"token": "TKunknown", "Licence": LICENCE, "scope": "numVerify"})
     expect(rows).to_have_count(2)
     expect(rows.first.locator("td.path")).to_have_text("/GET/")  # newest first

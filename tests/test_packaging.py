@@ -56,6 +56,11 @@ document = bundled()
 assert document["components"]["schemas"]["requests.idmobile"]
 assert all(ref.startswith("#/") for ref in __import__("re").findall(r'"\$ref": "([^"]*)"', json.dumps(document)))
 assert "/IDMOBILE/" in render(document)
+# The dashboard page inlines its shipped script and style.
+from mockserver.http.dashboard import asset, render_page
+page = render_page(None, [], [], {})
+assert asset("dashboard.js") in page and asset("dashboard.css") in page
+assert "window.dqeDashboard" in page
 print(json.dumps({"site": str(site), "scenarios": found}))
 """
 
@@ -83,6 +88,9 @@ def test_wheel_installs_and_ships_the_contract(tmp_path: Path) -> None:
     for name in ("errors.json", "openapi.yaml", "requests/idmobile.schema.json"):
         assert f"mockserver/_data/schemas/{name}" in names, name
     assert "mockserver/py.typed" in names
+    # The dashboard's script and style are package data (no CDN): README "Dashboard".
+    for name in ("dashboard.js", "dashboard.css"):
+        assert f"mockserver/http/assets/{name}" in names, name
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)

@@ -24,6 +24,7 @@ from mockserver.domain.scenarios import Scenario, ScenarioSet
 from mockserver.domain.sessions import Session
 from mockserver.http.body import BodyError, read_body
 from mockserver.http.charsets import CharsetError, decode_text
+from mockserver.http.dashboard_auth import DASHBOARD_PATH, TOKEN_PARAM, browser_credential
 from mockserver.http.keys import ADMIN_PREFIX, NAMESPACE_HEADER, SETTINGS, STATE
 from mockserver.http.namespaces import admin_query
 
@@ -56,15 +57,11 @@ def _fail(status: int, message: str, **extra: Any) -> web.HTTPException:
 
 @web.middleware
 async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With --admin-token, /__admin/ needs `Authorization: Bearer <token>`."""
+    """With --admin-token, /__admin/ needs `Authorization: Bearer <token>` (reads also take the
+    dashboard's cookie, or on /__admin/ui itself `?token=`: http/dashboard_auth.py)."""
     expected = request.app[SETTINGS].admin_token
-    if expected and request.path.startswith(PREFIX):
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        # The scheme name is case-insensitive (RFC 7235); the token is not.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), expected.encode()
-        ):
-            raise _fail(401, "admin token missing or wrong (Authorization: Bearer <token>)")
+    if expected and request.path.startswith(PREFIX) and not _admitted(request, expected):
+        raise _fail(401, "admin token missing or wrong (Authorization: Bearer <token>)")
     if not request.path.startswith(PREFIX):
         return await handler(request)
     try:
@@ -80,6 +77,20 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
             text=json.dumps({"error": f"{request.method} is not allowed on {request.path}"}),
             content_type="application/json",
         ) from exc
+
+
+def _admitted(request: web.Request, expected: str) -> bool:
+    """The Bearer header, or for reads the dashboard's browser credential (dashboard_auth)."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # The scheme name is case-insensitive (RFC 7235); the token is not.
+    if scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    ):
+        return True
+    query_token = (
+        admin_query(request).get(TOKEN_PARAM, [None])[0] if request.path == DASHBOARD_PATH else None
+    )
+    return browser_credential(request, expected, query_token)
 
 
 async def health(request: web.Request) -> web.Response:

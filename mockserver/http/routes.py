@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockserver.http import admin, dqe, openapi, operator
+from mockserver.http import admin, dashboard, dqe, openapi, operator
 from mockserver.http.expect import with_expect_handler
 
 # Each documented endpoint answers GET (query) and POST (form body), with or without the
@@ -41,6 +41,8 @@ ROUTES = with_expect_handler(
         web.get(f"{ADMIN}/sessions/{{token}}", admin.session_timeline),
         web.post(f"{ADMIN}/clock/advance", admin.advance_clock),
         web.get(f"{ADMIN}/report", admin.client_report),
+        # The live dashboard, for people (mockserver/http/dashboard.py).
+        web.get(f"{ADMIN}/ui", dashboard.dashboard),
         # The contract, for tools and people (mockserver/http/openapi.py).
         web.get("/openapi.json", openapi.openapi_json),
         web.get("/openapi.yaml", openapi.openapi_yaml),

@@ -31,9 +31,11 @@ PARTNER_NAME = "ACME"
 class LiveMock:
     """The mock, served for real, with a frozen clock the tests advance."""
 
-    def __init__(self, live: BackgroundLoop) -> None:
+    def __init__(self, live: BackgroundLoop, admin_token: str | None = None) -> None:
         self.live = live
-        app = create_app(Settings(seed=11, frozen_clock=True, check_responses=True))
+        app = create_app(
+            Settings(seed=11, frozen_clock=True, check_responses=True, admin_token=admin_token)
+        )
         self.state: MockState = app[STATE]
         self.url = live.serve(app)
 

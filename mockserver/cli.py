@@ -1,4 +1,4 @@
-"""dqe-mock serve | validate | proxy | score."""
+"""dqe-mock serve | validate | proxy | score | export-session."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from mockserver.contract.schemas import token_ttl_range
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
+from mockserver.export_command import add_export_command, run_export
 from mockserver.score_command import add_score_command, run_score
 from mockserver.settings import ProxySettings, ScoreSettings, Settings
 
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_proxy_options(proxy)
     _add_log_level(proxy)
     add_score_command(commands)
+    add_export_command(commands)
     return parser
 
 
@@ -410,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_proxy(ProxySettings(**_fields_of(ProxySettings, args)))
     if args.command == "score":
         return run_score(_score_settings(args))
+    if args.command == "export-session":
+        return run_export(args)
     return validate(args.paths, args.include_default_pack, args.max_document_bytes)
 
 

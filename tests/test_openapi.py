@@ -303,8 +303,10 @@ def test_every_reference_resolves() -> None:
 # --- the /__admin/ control API -------------------------------------------------------------
 
 # What each admin operation answers: status -> schema file (under schemas/). A reload that
-# fails answers 400 with its own body (ok false, errors), not the admin error body.
+# fails answers 400 with its own body (ok false, errors), not the admin error body; a session
+# exported as a scenario is a scenario file, in YAML (SCENARIO_DOWNLOADS).
 ADMIN_ERROR = "./admin/admin_error.schema.json"
+SCENARIO_DOWNLOADS = {("adminSessionScenario", "200 application/yaml")}
 ADMIN_RESPONSES = {
     "adminHealth": {"200": "./admin/health.schema.json"},
     "adminListScenarios": {"200": "./admin/scenario_list.schema.json", "400": ADMIN_ERROR},
@@ -331,6 +333,11 @@ ADMIN_RESPONSES = {
     "adminClearJournal": {"200": "./admin/journal_clear.schema.json", "400": ADMIN_ERROR},
     "adminListSessions": {"200": "./admin/sessions.schema.json", "400": ADMIN_ERROR},
     "adminSession": {"200": "./admin/session.schema.json", "404": ADMIN_ERROR},
+    "adminSessionScenario": {
+        "200": "./scenario.schema.json",
+        "400": ADMIN_ERROR,
+        "404": ADMIN_ERROR,
+    },
     "adminAdvanceClock": {
         "200": "./admin/clock_advance.schema.json",
         "400": ADMIN_ERROR,
@@ -392,9 +399,12 @@ def test_every_admin_schema_is_a_reference_to_an_admin_file() -> None:
             assert target.is_file(), f"{method} {path} {where}: {ref}"
             if where.startswith("requestBody"):
                 continue
-            assert where.endswith(" application/json"), f"{method} {path} {where}"
             found[where.split()[0]] = ref
-        assert all(r.startswith("./admin/") for r in found.values()), f"{method} {path}"
+            if (operation["operationId"], where) in SCENARIO_DOWNLOADS:
+                assert ref == "./scenario.schema.json", f"{method} {path} {where}"
+                continue
+            assert where.endswith(" application/json"), f"{method} {path} {where}"
+            assert ref.startswith("./admin/"), f"{method} {path} {where}"
         assert found == ADMIN_RESPONSES[operation["operationId"]] | {"401": ADMIN_ERROR}, (
             f"{method} {path}"
         )

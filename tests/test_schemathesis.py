@@ -47,10 +47,16 @@ ADMIN_WRITES = (
     "adminAddScenarios", "adminReplaceScenarios", "adminRemoveScenario", "adminReset",
     "adminReload", "adminClearJournal", "adminAdvanceClock",
 )  # fmt: skip
+NEED_A_SESSION = ("adminSession", "adminSessionScenario")
 PARTS: dict[str, list[str]] = {
     "api": [arg for op in ADMIN_WRITES for arg in ("--exclude-operation-id", op)],
-    # A session's timeline needs a session: it is judged in the first run, after /IDMOBILE/.
-    "admin": ["--include-tag", "admin", "--exclude-operation-id", "adminSession"],
+    # A session's timeline and its scenario file need a session: they are judged in the first
+    # run, after /IDMOBILE/.
+    "admin": [
+        "--include-tag",
+        "admin",
+        *(arg for op in NEED_A_SESSION for arg in ("--exclude-operation-id", op)),
+    ],
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -71,7 +77,7 @@ def operation_count(part: str) -> int:
     document = yaml.safe_load(SOURCE.read_text("utf-8"))
     operations = [item[m] for item in document["paths"].values() for m in HTTP_METHODS if m in item]
     if part == "admin":
-        return sum(1 for op in operations if "admin" in op["tags"]) - 1  # adminSession
+        return sum(1 for op in operations if "admin" in op["tags"]) - len(NEED_A_SESSION)
     return sum(1 for op in operations if op["operationId"] not in ADMIN_WRITES)
 
 

@@ -39,6 +39,7 @@ ROUTES = with_expect_handler(
         web.delete(f"{ADMIN}/journal", admin.clear_journal),
         web.get(f"{ADMIN}/sessions", admin.list_sessions),
         web.get(f"{ADMIN}/sessions/{{token}}", admin.session_timeline),
+        web.get(f"{ADMIN}/sessions/{{token}}/scenario", admin.session_scenario),
         web.post(f"{ADMIN}/clock/advance", admin.advance_clock),
         # The contract, for tools and people (mockserver/http/openapi.py).
         web.get("/openapi.json", openapi.openapi_json),

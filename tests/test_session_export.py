@@ -25,6 +25,8 @@ from aiohttp.test_utils import TestServer
 from mockserver.cli import main
 from mockserver.domain.service import MockState
 from mockserver.domain.session_export import SECRET_PLACEHOLDER
+from mockserver.http.app import create_app
+from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
 from tests.served import serve_cli
 
@@ -325,3 +327,111 @@ async def test_a_session_whose_initiation_left_the_journal_says_so(
 def test_the_cli_says_why_it_cannot_export(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export-session", "TKx", "--url", "http://127.0.0.1:9"]) == 2
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+# --- what ties faults to a session, in-process -------------------------------------------
+
+TWO = "+33639987511"  # no fault
+THREE = "+33639987512"  # /IDMOBILE/ faulted once, the consent page faulted once
+NOTP = "+33639987513"  # matching_notp asks for consent
+TIES = f"""\
+version: 1
+scenarios:
+  - id: plain
+    match: {{numbers: ["{TWO}"]}}
+    operator: Orange
+  - id: faulted
+    match: {{numbers: ["{THREE}"]}}
+    operator: Orange
+    outcome: {{pending: {{seconds: 30}}}}
+    faults:
+      - {{id: init, endpoint: IDMOBILE, kind: http_error, status: 500, first: 1}}
+      - {{id: page, endpoint: consent, kind: http_error, status: 502, first: 1}}
+  - id: notp
+    match: {{numbers: ["{NOTP}"]}}
+    operator: Orange
+    scopes:
+      matching_notp: {{consent_required: true}}
+"""
+
+
+async def _post_doc(http: ClientSession, server: TestServer, text: str) -> None:
+    async with http.post(server.make_url("/__admin/scenarios"), data=text) as reply:
+        assert reply.status == 201, await reply.text()
+
+
+async def _exported(http: ClientSession, server: TestServer, token: str) -> str:
+    async with http.get(server.make_url(f"/__admin/sessions/{token}/scenario")) as reply:
+        assert reply.status == 200
+        return await reply.text()
+
+
+async def _consent_flow(dqe: DqeClient, token: str) -> list[tuple[int, str | None]]:
+    """/IDMOBILE/ formfilling on THREE (retried after a 5xx), the consent form (retried after
+    a 5xx): (HTTP status, DQE status or None) of each answer."""
+    answers = []
+    for _ in range(2):
+        reply = await dqe.idmobile(token, THREE, "formfilling", redirect_uri="https://a.example/")
+        answers.append((reply.status, reply.body.get("status") if reply.status == 200 else None))
+    url = reply.body["url"]
+    for _ in range(2):
+        status, _, _ = await dqe.visit(url, otp="123456", decision="approve")
+        answers.append((status, None))
+    answers.append((200, (await dqe.get(token, "formfilling")).body["status"]))
+    return answers
+
+
+# By hand, from TIES: the first /IDMOBILE/ meets `init` (500), the retry answers a url; the
+# first consent POST meets `page` (502), the retry redirects (302); /GET/ is pending (30 s).
+CONSENT_FLOW = [(500, None), (200, "success"), (502, None), (302, None), (200, "pending")]
+
+
+async def test_faults_are_tied_to_the_session_and_a_token_s_earlier_flow_is_not(
+    server: TestServer,
+) -> None:
+    async with ClientSession() as http:
+        await _post_doc(http, server, TIES)
+        dqe = DqeClient(http, server.make_url("/"))
+        token = await dqe.token()
+        # An earlier flow of the same token, on a number without faults.
+        assert (await dqe.idmobile(token, TWO, "numVerify")).status == 200
+        assert await _consent_flow(dqe, token) == CONSENT_FLOW
+        text = await _exported(http, server, token)
+    document = yaml.safe_load(text)
+    (scenario,) = document["scenarios"]
+    assert scenario["match"] == {"numbers": [THREE]}
+    # Not finished: the scenario's pending as it is (30 s), not a count of polls.
+    assert scenario["outcome"] == {"pending": {"seconds": 30.0}}
+    assert [(f["endpoint"], f["status"], f["first"]) for f in scenario["faults"]] == [
+        ("IDMOBILE", 500, 1),
+        ("consent", 502, 1),
+    ]
+    # Replayed on a fresh mock (the document added at runtime): the same answers.
+    async with (
+        TestServer(create_app(Settings(seed=8, frozen_clock=True)), host="127.0.0.1") as fresh,
+        ClientSession() as http,
+    ):
+        await _post_doc(http, fresh, text)
+        dqe = DqeClient(http, fresh.make_url("/"))
+        assert await _consent_flow(dqe, await dqe.token()) == CONSENT_FLOW
+
+
+async def test_matching_notp_keeps_asking_for_consent(server: TestServer) -> None:
+    async with ClientSession() as http:
+        await _post_doc(http, server, TIES)
+        dqe = DqeClient(http, server.make_url("/"))
+        token = await dqe.token()
+        started = await dqe.idmobile(token, NOTP, "matching_notp")
+        assert "url" in started.body  # README: the consent variant (status, operator, url)
+        text = await _exported(http, server, token)
+    outcome = yaml.safe_load(text)["scenarios"][0]["outcome"]
+    assert outcome == {"consent_required": True}
+    async with (
+        TestServer(create_app(Settings(seed=8, frozen_clock=True)), host="127.0.0.1") as fresh,
+        ClientSession() as http,
+    ):
+        await _post_doc(http, fresh, text)
+        dqe = DqeClient(http, fresh.make_url("/"))
+        replayed = await dqe.idmobile(await dqe.token(), NOTP, "matching_notp")
+        assert replayed.status == 200
+        assert "url" in replayed.body

@@ -54,8 +54,9 @@ EXPECTED = {
     # A 503 on the first /IDMOBILE/ and the first /GET/ (the script's own scenario): two
     # retries, then success.
     "retry-after-503": {"ok": True, "status": "success", "retries": 2},
-    # +33 6 39 98 10 30 idmobile-error-30: a second token is fetched, 30 again.
-    "new-token-after-30": {"ok": True, "error_id": "30", "tokens": 2},
+    # Licence 100004 (README's licences table: tokens live 5 s), its token's clock moved 6 s:
+    # /IDMOBILE/ answers 30, a second token is fetched, and the check succeeds.
+    "new-token-after-30": {"ok": True, "status": "success", "tokens": 2, "new_token": True},
 }
 
 
@@ -96,7 +97,7 @@ def test_the_node_client_runs_its_flows_and_behaves(tmp_path: Path) -> None:
     for entry in entries:
         if entry["endpoint"] == "GET":
             polls.setdefault(entry["params"]["token"], []).append(entry)
-    assert len(polls) == 4, polls.keys()  # the flows that reach /GET/
+    assert len(polls) == 5, polls.keys()  # the flows that reach /GET/
     for token, seen in polls.items():
         for before, after in itertools.pairwise(seen):
             least = MIN_BACKOFF if before["status"] >= 500 else MIN_POLL_INTERVAL

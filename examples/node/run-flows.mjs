@@ -38,9 +38,9 @@ function check(flow, facts, expected) {
   return { flow, ok, ...facts, ...(ok ? {} : { expected }) };
 }
 
-/** The admin API: add a scenario document, or remove a scenario, in the licence's namespace. */
-async function admin(method, path, body) {
-  const headers = { "Content-Type": "application/yaml" };
+/** The admin API (scenarios, clock), in the licence's namespace. */
+async function admin(method, path, body, type = "yaml") {
+  const headers = { "Content-Type": `application/${type}` };
   if (adminToken) headers.Authorization = `Bearer ${adminToken}`;
   const reply = await fetch(`${url}/__admin/${path}?namespace=${options.licence}`, {
     method,
@@ -152,13 +152,22 @@ const flows = {
     return check("retry-after-503", facts, { status: "success", retries: 2 });
   },
 
-  // +33 6 39 98 10 30, idmobile-error-30: /IDMOBILE/ answers error 30; the client fetches a
-  // new token and tries once more (30 again: this number always answers it).
+  // Licence 100004's tokens live 5 s (README, licences table): the token is let expire (the
+  // mock's clock moved 6 s for it), /IDMOBILE/ answers 30, the client fetches a new token and
+  // the check goes on to success.
   async "new-token-after-30"() {
-    const client = new IdMobileClient(options);
-    const got = await outcome(client.initiate({ scope: "numVerify", number: "0639981030" }));
-    const facts = { error_id: got.error_id, tokens: client.tokensFetched };
-    return check("new-token-after-30", facts, { error_id: "30", tokens: 2 });
+    const client = new IdMobileClient({ ...options, licence: "100004" });
+    const expired = await client.token();
+    await admin("POST", "clock/advance", JSON.stringify({ seconds: 6, token: expired }), "json");
+    const { token, body } = await client.initiate({ scope: "numVerify", number: "0639980001" });
+    await client.consent(body.url);
+    const got = await outcome(client.result(token, "numVerify"));
+    const facts = {
+      status: got.body?.status ?? "error",
+      tokens: client.tokensFetched,
+      new_token: token !== expired,
+    };
+    return check("new-token-after-30", facts, { status: "success", tokens: 2, new_token: true });
   },
 };
 

@@ -1,4 +1,4 @@
-"""dqe-mock serve | validate | proxy | score | report."""
+"""dqe-mock serve | validate | proxy | score | report | export-session."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.report_command import add_report_command, run_report
+from mockserver.export_command import add_export_command, run_export
 from mockserver.score_command import add_score_command, run_score
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
 
@@ -166,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_log_level(proxy)
     add_score_command(commands)
     add_report_command(commands)
+    add_export_command(commands)
     return parser
 
 
@@ -463,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_score(_score_settings(args))
     if args.command == "report":
         return run_report(args)
+    if args.command == "export-session":
+        return run_export(args)
     return validate(args.paths, args.include_default_pack, args.max_document_bytes)
 
 

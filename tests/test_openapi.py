@@ -304,8 +304,10 @@ def test_every_reference_resolves() -> None:
 # --- the /__admin/ control API -------------------------------------------------------------
 
 # What each admin operation answers: status -> schema file (under schemas/). A reload that
-# fails answers 400 with its own body (ok false, errors), not the admin error body.
+# fails answers 400 with its own body (ok false, errors), not the admin error body; a session
+# exported as a scenario is a scenario file, in YAML (SCENARIO_DOWNLOADS).
 ADMIN_ERROR = "./admin/admin_error.schema.json"
+SCENARIO_DOWNLOADS = {("adminSessionScenario", "200 application/yaml")}
 ADMIN_RESPONSES = {
     "adminHealth": {"200": "./admin/health.schema.json"},
     # The dashboard's 200 is an HTML page (text/html), its 303 has no body.
@@ -335,6 +337,11 @@ ADMIN_RESPONSES = {
     "adminListSessions": {"200": "./admin/sessions.schema.json", "400": ADMIN_ERROR},
     "adminSession": {"200": "./admin/session.schema.json", "404": ADMIN_ERROR},
     "adminReport": {"200": "./admin/report.schema.json", "400": ADMIN_ERROR},
+    "adminSessionScenario": {
+        "200": "./scenario.schema.json",
+        "400": ADMIN_ERROR,
+        "404": ADMIN_ERROR,
+    },
     "adminAdvanceClock": {
         "200": "./admin/clock_advance.schema.json",
         "400": ADMIN_ERROR,
@@ -396,11 +403,14 @@ def test_every_admin_schema_is_a_reference_to_an_admin_file() -> None:
             assert target.is_file(), f"{method} {path} {where}: {ref}"
             if where.startswith("requestBody"):
                 continue
+            found[where.split()[0]] = ref
+            if (operation["operationId"], where) in SCENARIO_DOWNLOADS:
+                assert ref == "./scenario.schema.json", f"{method} {path} {where}"
+                continue
             # The dashboard's page is the one admin answer in HTML.
             html = where == "200 text/html" and operation["operationId"] == "adminDashboard"
             assert html or where.endswith(" application/json"), f"{method} {path} {where}"
-            found[where.split()[0]] = ref
-        assert all(r.startswith("./admin/") for r in found.values()), f"{method} {path}"
+            assert ref.startswith("./admin/"), f"{method} {path} {where}"
         assert found == ADMIN_RESPONSES[operation["operationId"]] | {"401": ADMIN_ERROR}, (
             f"{method} {path}"
         )

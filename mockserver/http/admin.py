@@ -11,6 +11,8 @@ import hmac
 import json
 import math
 import time
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +20,7 @@ from aiohttp.typedefs import Handler
 
 from mockserver import __version__
 from mockserver.contract.schemas import contract
+from mockserver.domain import session_export
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.domain.scenarios import Scenario, ScenarioSet
@@ -322,6 +325,50 @@ async def session_timeline(request: web.Request) -> web.Response:
     if session is None:
         raise _fail(404, "no session for this token")
     return web.json_response(_session_json(session))
+
+
+# What a token in an admin path may be: the mock issues `TK` and 40 hex digits; anything
+# outside this is refused with a 400 before any lookup (admin/common.schema.json#/$defs/
+# session_token says the same).
+TOKEN_PATH = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+
+
+def _shown(token: str) -> str:
+    """A token as an answer names it: its first 8 and last 4 characters (the whole of a short
+    one), so that the log line of a 404 never holds a live credential."""
+    return token if len(token) <= 16 else f"{token[:8]}…{token[-4:]}"
+
+
+async def session_scenario(request: web.Request) -> web.Response:
+    """The session of a token as a scenario file (YAML) that replays it; ?namespace= (or the
+    header) must be the session's when given. 400 for a token of other characters than
+    TOKEN_PATH's, 404 for no session (README "Export a session as a scenario")."""
+    token = request.match_info["token"]
+    if not TOKEN_PATH.fullmatch(token):
+        raise _fail(400, "token must be 1 to 128 letters, digits or ._~- characters")
+    state = request.app[STATE]
+    session = state.sessions.by_token(token)
+    namespace = _namespace(request)
+    if session is None or (namespace is not None and session.namespace != namespace):
+        where = f" in namespace {namespace}" if namespace is not None else ""
+        raise _fail(404, f"no session for token {_shown(token)}{where}")
+    text = session_export.render(
+        session,
+        state.registry.view(session.namespace),
+        session_export.built_in_pack(),
+        state.journal.entries(session.namespace),
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        state.clock.now(session.token),
+        __version__,
+    )
+    return web.Response(
+        text=text,
+        content_type="application/yaml",
+        headers={
+            "Content-Disposition": f'attachment; filename="session-{session.id}.yaml"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # The largest clock move, in seconds (a century): the request schema's maximum, so that the

@@ -39,6 +39,7 @@ ROUTES = with_expect_handler(
         web.delete(f"{ADMIN}/journal", admin.clear_journal),
         web.get(f"{ADMIN}/sessions", admin.list_sessions),
         web.get(f"{ADMIN}/sessions/{{token}}", admin.session_timeline),
+        web.get(f"{ADMIN}/sessions/{{token}}/scenario", admin.session_scenario),
         web.post(f"{ADMIN}/clock/advance", admin.advance_clock),
         web.get(f"{ADMIN}/report", admin.client_report),
         # The live dashboard, for people (mockserver/http/dashboard.py).

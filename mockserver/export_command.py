@@ -1,0 +1,96 @@
+"""`dqe-mock export-session TOKEN --url URL`: a running mock's session as a scenario file.
+
+It fetches `GET /__admin/sessions/{token}/scenario` (README "Export a session as a
+scenario") and writes the YAML to --output or standard output. Exit 0 when written, 1 when
+the mock refused (unknown token: 404, bad token: 400, wrong admin token: 401), 2 when the
+mock cannot be reached or the output cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+# Seconds to wait for the mock's answer.
+TIMEOUT = 30.0
+# The largest scenario file accepted from the mock (a session's file is a few kilobytes).
+MAX_BYTES = 1024 * 1024
+
+
+def add_export_command(commands: Any) -> None:
+    """Declare `export-session` on the CLI's subcommands."""
+    export = commands.add_parser(
+        "export-session",
+        help="write a running mock's session as a scenario file that replays it",
+        description=(
+            "Fetch GET /__admin/sessions/TOKEN/scenario from a running dqe-mock and write the "
+            "scenario file: one scenario on the session's number, with the outcome, pending "
+            "polls and faults the session met. Exit 1 when the mock refuses, 2 when it cannot "
+            "be reached."
+        ),
+    )
+    export.add_argument("token", help="the access token the session's /IDMOBILE/ request used")
+    export.add_argument("--url", required=True, help="the mock's base URL, http://host:port")
+    export.add_argument(
+        "--admin-token", default=None, help="the mock's --admin-token, if it has one"
+    )
+    export.add_argument(
+        "--namespace", default=None, help="the session's namespace (refused if it is another)"
+    )
+    export.add_argument(
+        "--output", type=Path, default=None, help="the file to write (standard output if absent)"
+    )
+
+
+def export_url(base: str, token: str, namespace: str | None) -> str:
+    """The admin call's URL: the token percent-encoded, the namespace as ?namespace=."""
+    url = f"{base.rstrip('/')}/__admin/sessions/{urllib.parse.quote(token, safe='')}/scenario"
+    if namespace is not None:
+        url += "?" + urllib.parse.urlencode({"namespace": namespace})
+    return url
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Fetch and write; one line on standard error when anything goes wrong."""
+    url = export_url(args.url, args.token, args.namespace)
+    request = urllib.request.Request(url, headers={"Accept": "application/yaml"})
+    if args.admin_token:
+        request.add_header("Authorization", f"Bearer {args.admin_token}")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:
+            text = reply.read(MAX_BYTES + 1).decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        print(f"dqe-mock export-session: HTTP {exc.code}: {_said(exc)}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"dqe-mock export-session: cannot reach {args.url}: {exc}", file=sys.stderr)
+        return 2
+    if len(text) > MAX_BYTES:
+        print(f"dqe-mock export-session: the answer is over {MAX_BYTES} bytes", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"dqe-mock export-session: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.output}: written", file=sys.stderr)
+    return 0
+
+
+def _said(error: urllib.error.HTTPError) -> str:
+    """The admin error's sentence (its `error`), else the HTTP reason."""
+    try:
+        body = json.loads(error.read(64 * 1024).decode("utf-8", errors="replace"))
+    except (ValueError, OSError):
+        return str(error.reason)
+    said = body.get("error") if isinstance(body, dict) else None
+    return str(said) if said else str(error.reason)

@@ -2,9 +2,8 @@
 
 `run-flows.mjs` runs its flows and prints one JSON line per flow; the expected answers below
 are README's magic-number table and licences table (the built-in pack), written by hand.
-The report gate is turned off with DQE_REPORT_GATE=0 in this branch's tests only, until the
-`dqe-mock report` command is merged (the lead then removes the variable: CI runs the gate);
-its call is checked here through a stand-in command that records its arguments.
+The script ends with the report gate (`dqe-mock report --format junit --fail-on-findings`):
+run for real against the mock, and its exact call checked through a stand-in command.
 """
 
 from __future__ import annotations
@@ -14,7 +13,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,10 @@ EXPECTED = {
 }
 
 
+# The dqe-mock command of the environment running the tests (the gate calls it).
+DQE_MOCK = str(Path(sys.executable).with_name("dqe-mock"))
+
+
 def node() -> str:
     found = shutil.which("node")
     assert found, "node is missing: scripts/test installs Debian's nodejs"
@@ -86,11 +91,16 @@ def journal(url: str) -> list[dict[str, Any]]:
 
 
 def test_the_node_client_runs_its_flows_and_behaves(tmp_path: Path) -> None:
+    report = tmp_path / "report.xml"
     with serve_cli(tmp_path / "serve.log") as url:
-        status, flows, output = run_flows(url, DQE_REPORT_GATE="0")
+        status, flows, output = run_flows(url, DQE_MOCK_CLI=DQE_MOCK, DQE_REPORT=str(report))
         entries = journal(url)
+    gate = flows.pop("report-gate")
     assert flows == EXPECTED, output
+    assert gate == {"ok": True, "exit": 0, "report": str(report)}, output
     assert status == 0, output
+    suites = ET.parse(report).getroot()
+    assert sum(int(s.get("failures", "0")) for s in suites.iter("testsuite")) == 0, output
     # How it polled, read from the mock's journal (its clock): per token, polls at least
     # MIN_POLL_INTERVAL apart (MIN_BACKOFF after a 5xx), none after the final answer.
     polls: dict[str, list[dict[str, Any]]] = {}
@@ -119,10 +129,11 @@ def test_a_wrong_answer_fails_the_script(tmp_path: Path) -> None:
     empty.write_text("version: 1\n", encoding="utf-8")
     options = ("--no-default-pack", "--scenarios", str(empty))
     with serve_cli(tmp_path / "serve.log", *options) as url:
-        status, flows, output = run_flows(url, DQE_REPORT_GATE="0")
+        report = str(tmp_path / "report.xml")
+        status, flows, output = run_flows(url, DQE_MOCK_CLI=DQE_MOCK, DQE_REPORT=report)
     assert status == 1, output
-    assert set(flows) == set(EXPECTED)
-    assert not any(flow["ok"] for flow in flows.values()), output
+    assert set(flows) == {*EXPECTED, "report-gate"}
+    assert not any(flows[name]["ok"] for name in EXPECTED), output
 
 
 def test_the_gate_calls_the_report_and_its_exit_status_decides(tmp_path: Path) -> None:

@@ -184,17 +184,13 @@ for (const result of results) {
 }
 
 // The gate: the mock's verdict on how this client behaved (coverage, polling, retries).
-// DQE_REPORT_GATE=0 turns it off; only this branch's own test sets it, until the report
-// command is merged (then it goes: CI always runs the gate).
-if (process.env.DQE_REPORT_GATE !== "0") {
-  const cli = process.env.DQE_MOCK_CLI ?? "dqe-mock";
-  const report = process.env.DQE_REPORT ?? "report.xml";
-  const args = ["report", "--url", url, "--format", "junit", "--output", report, "--fail-on-findings"];
-  if (adminToken) args.push("--admin-token", adminToken);
-  const gate = spawnSync(cli, args, { stdio: "inherit", shell: false });
-  const ok = gate.status === 0;
-  const failure = gate.error ? { failure: `${cli}: ${gate.error.message}` } : {};
-  console.log(JSON.stringify({ flow: "report-gate", ok, exit: gate.status, report, ...failure }));
-  passed = ok && passed;
-}
+const cli = process.env.DQE_MOCK_CLI ?? "dqe-mock";
+const report = process.env.DQE_REPORT ?? "report.xml";
+const args = ["report", "--url", url, "--format", "junit", "--output", report, "--fail-on-findings"];
+if (adminToken) args.push("--admin-token", adminToken);
+const gate = spawnSync(cli, args, { stdio: "inherit", shell: false });
+const ok = gate.status === 0;
+const failure = gate.error ? { failure: `${cli}: ${gate.error.message}` } : {};
+console.log(JSON.stringify({ flow: "report-gate", ok, exit: gate.status, report, ...failure }));
+passed = ok && passed;
 process.exit(passed ? 0 : 1);

@@ -309,7 +309,9 @@ def _retry_key(entry: JournalEntry) -> tuple[str, str]:
     params = entry.params
     licence = params.get("licence") or params.get("Licence") or ""
     # A token request's entry carries the token it was answered: its retry is by licence.
-    who = licence if entry.endpoint == "ACCESS_TOKEN" else entry.token or licence
+    # A request a fault answered was not read (entry.token is None): its token parameter.
+    token = entry.token or params.get("token")
+    who = licence if entry.endpoint == "ACCESS_TOKEN" else token or licence
     return (entry.endpoint or "", who)
 
 

@@ -16,8 +16,8 @@ from mockserver.contract.schemas import token_ttl_range
 from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
-from mockserver.report_command import add_report_command, run_report
 from mockserver.export_command import add_export_command, run_export
+from mockserver.report_command import add_report_command, run_report
 from mockserver.score_command import add_score_command, run_score
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
 

@@ -170,6 +170,7 @@ class Admin:
             assert reply.content_type == "text/html", (template, text)
         self.answers.append(Answer("GET", PREFIX + template, 200, "", text))
         return text
+
     async def download(self, template: str, path_params: dict[str, str]) -> Any:
         """GET a YAML scenario file (a session exported): 200, application/yaml."""
         path = PREFIX + template.format(**path_params)

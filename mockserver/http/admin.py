@@ -10,8 +10,8 @@ import asyncio
 import hmac
 import json
 import math
-import time
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 

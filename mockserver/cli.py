@@ -1,4 +1,5 @@
-"""dqe-mock serve | validate | proxy | score | report | export-session."""
+"""dqe-mock serve | validate | proxy | score | report | export-session: the command line, each
+command and option explained (`dqe-mock --help`, `dqe-mock COMMAND --help`)."""
 
 from __future__ import annotations
 
@@ -76,12 +77,12 @@ def _add_timeouts(command: argparse.ArgumentParser, options: Options) -> None:
          "connection closed"),
         ("body_timeout", "from the headers to the end of the body; later: 408, connection "
          "closed"),
-        ("keepalive_timeout", "an idle connection is closed after this long"),
+        ("keepalive_timeout", "an idle connection is kept open this long, then closed"),
     ):  # fmt: skip
         seconds = default(options, name)
         command.add_argument(
             "--" + name.replace("_", "-"), type=_seconds, default=seconds, metavar="SECONDS",
-            help=f"seconds {what} ({seconds:g})",
+            help=f"{what} (seconds, default {seconds:g})",
         )  # fmt: skip
 
 
@@ -137,32 +138,107 @@ def _add_log_level(command: argparse.ArgumentParser) -> None:
         type=str.upper,
         choices=LOG_LEVELS,
         default=DEFAULT_LOG_LEVEL,
-        help=f"what to log: INFO logs one line per request (default {DEFAULT_LOG_LEVEL})",
+        help=f"what to log, one of {', '.join(LOG_LEVELS)} (any case): INFO logs start, reloads "
+        "and each error answered (and each request with --access-log), DEBUG more, WARNING and "
+        f"ERROR only problems (default {DEFAULT_LOG_LEVEL})",
+    )
+
+
+DESCRIPTION = """\
+dqe-mock: a mock of DQE Software's ID Mobile API (/ACCESS_TOKEN/, /IDMOBILE/, /GET/)
+for tests, with a validating proxy in front of the real one and a scoring tool."""
+
+EXAMPLES = """\
+examples:
+  dqe-mock serve                                    # the mock on http://127.0.0.1:8080
+  dqe-mock validate my-scenarios.yaml               # check your scenario files
+  dqe-mock serve --scenarios my-scenarios.yaml      # serve them, over the built-in pack
+  dqe-mock proxy --upstream https://dqe.example --report report.json
+  dqe-mock score +33639980001 '{"lastname": "Dupont", "firstname": "Jean"}'
+
+`dqe-mock COMMAND --help` gives a command's options. The README's "Quick start" and
+"Walkthrough with curl" sections show the mock at work."""
+
+# command -> (one-line summary, examples); `score` declares its own (score_command.py).
+COMMANDS = {
+    "serve": (
+        "run the mock server (Ctrl-C or SIGTERM stops it cleanly)",
+        """\
+examples:
+  dqe-mock serve
+  dqe-mock serve --port 9000 --scenarios scenarios/ shop.yaml --seed 1
+  dqe-mock serve --host 0.0.0.0 --public-url http://localhost:8080 --strict""",
+    ),
+    "validate": (
+        "check scenario files as serve would load them, and exit",
+        """\
+exit status:
+  0  every file loads and lint finds nothing
+  1  a problem: `file:line: reason` lines on stderr (schema, YAML, lint)
+  2  the command line itself is wrong (usage error)
+
+examples:
+  dqe-mock validate shop.yaml
+  dqe-mock validate scenarios/ extra.yaml --no-default-pack""",
+    ),
+    "proxy": (
+        "forward to a DQE server, check both directions, record scenarios",
+        """\
+examples:
+  dqe-mock proxy --upstream https://dqe.example --port 8081 --report report.json
+  dqe-mock proxy --upstream https://dqe.example --record recorded.yaml --seed 42""",
+    ),
+}
+
+
+def _command(commands: Any, name: str) -> argparse.ArgumentParser:
+    """A subcommand with its one-line summary as description and its examples as epilog."""
+    summary, examples = COMMANDS[name]
+    return commands.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=summary,
+        description=f"dqe-mock {name}: {summary}.",
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dqe-mock", description="A mock of DQE's ID Mobile API.")
+    parser = argparse.ArgumentParser(
+        prog="dqe-mock",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"dqe-mock {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        help="one of these (required); `dqe-mock COMMAND --help` gives its options",
+    )
 
-    serve = commands.add_parser("serve", help="run the mock server")
+    serve = _command(commands, "serve")
     _add_serve_options(serve)
     _add_log_level(serve)
 
-    validate = commands.add_parser("validate", help="check scenario files and exit")
-    validate.add_argument("paths", nargs="+", type=Path)
+    validate = _command(commands, "validate")
+    validate.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="scenario files (*.yaml, *.yml) or directories of them, layered in this order",
+    )
     validate.add_argument(
         "--no-default-pack",
         action="store_false",
         dest="include_default_pack",
-        help="lint the files alone, not layered over the built-in pack",
+        help="lint the files alone, not layered over the built-in pack (default: over it)",
     )
     _max_document_option(validate)
 
-    proxy = commands.add_parser(
-        "proxy", help="forward to a DQE server, check both directions, record scenarios"
-    )
+    proxy = _command(commands, "proxy")
     _add_proxy_options(proxy)
     _add_log_level(proxy)
     add_score_command(commands)
@@ -184,17 +260,17 @@ def add_scenario_options(command: argparse.ArgumentParser, options: Options, how
     command.add_argument(
         "--scenarios",
         dest="scenario_paths",
-        nargs="*",
+        nargs="+",
         type=Path,
         default=default(options, "scenario_paths"),
         metavar="PATH",
-        help=f"scenario files or directories, {how}",
+        help=f"one or more scenario files or directories, {how} (default: none)",
     )
     command.add_argument(
         "--no-default-pack",
         action="store_false",
         dest="include_default_pack",
-        help="do not load the built-in pack",
+        help="do not load the built-in pack (default: loaded)",
     )
 
 
@@ -218,7 +294,9 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
         "--public-url",
         type=_public_url,
         default=default(Settings, "public_url"),
-        help="base url of consent links (behind Docker or a proxy): http(s)://host[:port][/path]",
+        metavar="URL",
+        help="base url of consent links (behind Docker or a proxy): http(s)://host[:port][/path] "
+        "(default: the Host each request came with)",
     )
     low, high = token_ttl_range()
     ttl = default(Settings, "token_ttl")
@@ -232,39 +310,44 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--check-responses",
         action="store_true",
-        help="validate every response against its schema; log violations loudly",
+        help="validate every response against its schema; log violations loudly (default: off)",
     )
     serve.add_argument(
         "--seed",
         type=int,
         default=default(Settings, "seed"),
-        help="seed of every random value (tokens, ids)",
+        metavar="N",
+        help="seed of every random value (tokens, ids), for runs that repeat (default: none, "
+        "random)",
     )
     max_body = default(Settings, "max_body")
     serve.add_argument(
         "--max-body",
         type=_positive,
         default=max_body,
-        help=f"largest request body in bytes, after decompression ({max_body}); larger: 413",
+        metavar="BYTES",
+        help=f"largest request body in bytes, after decompression; larger: 413 (default "
+        f"{max_body})",
     )
     _add_timeouts(serve, Settings)
     serve.add_argument(
         "--admin-token",
         default=default(Settings, "admin_token"),
-        help="require `Authorization: Bearer TOKEN` on /__admin/",
+        metavar="TOKEN",
+        help="require `Authorization: Bearer TOKEN` on /__admin/ (default: none, open)",
     )
     serve.add_argument(
         "--no-watch",
         action="store_false",
         dest="watch",
         default=default(Settings, "watch"),
-        help="do not reload scenario files on change",
+        help="do not reload scenario files on change (default: reload)",
     )
     serve.add_argument(
         "--watch-poll",
         action="store_true",
         help="notice scenario file changes by polling, where file-system events do not arrive "
-        "(Docker bind mounts on macOS/Windows, network file systems)",
+        "(Docker bind mounts on macOS/Windows, network file systems) (default: off)",
     )
     _max_document_option(serve)
     _add_bounds(serve)
@@ -273,7 +356,7 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
         "--strict",
         action="store_true",
         help="count the journal's notes (what is accepted leniently: Licence spelling, JSON "
-        "bodies, undocumented parameters...) as client conformance violations",
+        "bodies, undocumented parameters...) as client conformance violations (default: off)",
     )
     _add_report_rules(serve)
 
@@ -310,7 +393,11 @@ def _add_report_rules(serve: argparse.ArgumentParser) -> None:
          "do not report an injected 5xx fault never retried, or retried too soon"),
     ):  # fmt: skip
         serve.add_argument(
-            flag, action="store_false", dest=name, default=default(Settings, name), help=what
+            flag,
+            action="store_false",
+            dest=name,
+            default=default(Settings, name),
+            help=f"{what} (default: reported)",
         )
 
 
@@ -325,34 +412,41 @@ def _add_bounds(serve: argparse.ArgumentParser) -> None:
     ):  # fmt: skip
         limit = default(Settings, name)
         serve.add_argument(
-            "--" + name.replace("_", "-"), type=_positive, default=limit,
+            "--" + name.replace("_", "-"), type=_positive, default=limit, metavar="N",
             help=f"{what} (default {limit})",
         )  # fmt: skip
 
 
 def _add_proxy_options(proxy: argparse.ArgumentParser) -> None:
     """`proxy`'s options: each dest is a field of ProxySettings, each default that field's."""
-    proxy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    proxy.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the DQE server to forward to, e.g. https://dqe.example (required)",
+    )
     _add_listen(proxy, ProxySettings)
     proxy.add_argument(
         "--record",
         type=Path,
         default=default(ProxySettings, "record"),
         metavar="FILE",
-        help="write a scenario file at exit",
+        help="write a scenario file of what was seen (pseudonymised) at exit (default: none)",
     )
     proxy.add_argument(
         "--report",
         type=Path,
         default=default(ProxySettings, "report"),
         metavar="FILE",
-        help="write the report at exit",
+        help="write the report (JSON: the violations each way, counts) at exit; also at GET "
+        "/__proxy/report (default: none)",
     )
     proxy.add_argument(
         "--seed",
         type=int,
         default=default(ProxySettings, "seed"),
-        help="key of the pseudonyms (keep it secret)",
+        metavar="N",
+        help="key of the pseudonyms in --record (keep it secret) (default: none, random)",
     )
     _add_timeouts(proxy, ProxySettings)
     findings = default(ProxySettings, "max_findings")
@@ -360,6 +454,7 @@ def _add_proxy_options(proxy: argparse.ArgumentParser) -> None:
         "--max-findings",
         type=_positive,
         default=findings,
+        metavar="N",
         help="violations kept in the report, each way; older ones are counted, not kept "
         f"(default {findings})",
     )

@@ -23,6 +23,18 @@ TIMEOUT = 30.0
 MAX_BYTES = 1024 * 1024
 
 
+EXPORT_EPILOG = """\
+exit status:
+  0  the scenario file was written
+  1  the mock refused (unknown token, another namespace, a bad token)
+  2  the mock could not be reached (one line on stderr)
+
+examples:
+  dqe-mock export-session TK2cf0096e... --url http://127.0.0.1:8080 --output replay.yaml
+  dqe-mock serve --scenarios replay.yaml      # the session's answers, on a laptop
+"""
+
+
 def add_export_command(commands: Any) -> None:
     """Declare `export-session` on the CLI's subcommands."""
     export = commands.add_parser(
@@ -31,20 +43,27 @@ def add_export_command(commands: Any) -> None:
         description=(
             "Fetch GET /__admin/sessions/TOKEN/scenario from a running dqe-mock and write the "
             "scenario file: one scenario on the session's number, with the outcome, pending "
-            "polls and faults the session met. Exit 1 when the mock refuses, 2 when it cannot "
-            "be reached."
+            "polls and faults the session met."
         ),
+        epilog=EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export.add_argument("token", help="the access token the session's /IDMOBILE/ request used")
-    export.add_argument("--url", required=True, help="the mock's base URL, http://host:port")
     export.add_argument(
-        "--admin-token", default=None, help="the mock's --admin-token, if it has one"
+        "--url", required=True, help="the mock's base URL, http://host:port (required)"
     )
     export.add_argument(
-        "--namespace", default=None, help="the session's namespace (refused if it is another)"
+        "--admin-token",
+        default=None,
+        help="the mock's --admin-token, if it has one (default: none)",
     )
     export.add_argument(
-        "--output", type=Path, default=None, help="the file to write (standard output if absent)"
+        "--namespace",
+        default=None,
+        help="the session's namespace, refused if it is another (default: the session's)",
+    )
+    export.add_argument(
+        "--output", type=Path, default=None, help="the file to write (default: standard output)"
     )
 
 

@@ -61,22 +61,32 @@ def add_report_command(commands: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("--url", required=True, help="the mock's base url (http://host:port)")
+    report.add_argument(
+        "--url", required=True, help="the mock's base url, http://host:port (required)"
+    )
     report.add_argument("--namespace", help="report on one namespace (default: all merged)")
-    report.add_argument("--admin-token", help="the server's --admin-token, if it has one")
-    report.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="output format")
-    report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    report.add_argument(
+        "--admin-token", help="the server's --admin-token, if it has one (default: none)"
+    )
+    report.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=FORMATS[0],
+        help="output: text for people, json as served, junit for CI, html (default %(default)s)",
+    )
+    report.add_argument("--output", metavar="FILE", help="write to FILE (default: standard output)")
     report.add_argument(
         "--require-scopes", type=_csv, action="extend", default=[], metavar="S1,S2",
-        help=f"scopes the client must have sent to /IDMOBILE/ ({', '.join(scope_names())})",
+        help=f"scopes the client must have sent to /IDMOBILE/ ({', '.join(scope_names())}; "
+        "default: none)",
     )  # fmt: skip
     report.add_argument(
         "--require-errors", type=_csv, action="extend", default=[], metavar="ID1,ID2",
-        help="error ids the client must have met (02, 30, invalid_client...)",
+        help="error ids the client must have met (02, 30, invalid_client...; default: none)",
     )  # fmt: skip
     report.add_argument(
         "--fail-on-findings", action="store_true",
-        help="exit 1 when the report has a finding or a contract violation",
+        help="exit 1 when the report has a finding or a contract violation (default: off)",
     )  # fmt: skip
 
 

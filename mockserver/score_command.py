@@ -79,7 +79,12 @@ def add_score_command(commands: Any) -> None:
         help=f"the scope whose pinned scores apply (default {scope})",
     )
     fmt = default(ScoreSettings, "format")
-    score.add_argument("--format", choices=FORMATS, default=fmt, help=f"output (default {fmt})")
+    score.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=fmt,
+        help=f"output: text for people, json for tools (default {fmt})",
+    )
     limit = default(ScoreSettings, "max_document_bytes")
     score.add_argument(
         "--max-scenario-bytes",

@@ -48,7 +48,7 @@ def test_schema_error_names_the_line_of_the_bad_key(
     status, problems = run(capsys, str(path))
     assert status == 1
     assert problems == [
-        f"{path}:7: /scenarios/0/outcome: Additional properties are not allowed ('pendng' was unexpected)"
+        f"{path}:7: /scenarios/0/outcome: unknown key 'pendng' (did you mean 'pending'?)"
     ]
 
 

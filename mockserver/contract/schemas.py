@@ -183,6 +183,16 @@ class Contract:
         errors = self.validator(name).iter_errors(document)
         return sorted({self._violation(name, e) for e in _leaves(errors)}, key=_order)
 
+    def document_errors(self, name: str, document: Any) -> list[tuple[Violation, ValidationError]]:
+        """validate_document's violations, in its order, each with the jsonschema error behind
+        it (its schema, instance and keyword), for a caller that explains a failure in its own
+        words: the scenario file loader does (mockserver/domain/slips.py)."""
+        errors = self.validator(name).iter_errors(document)
+        found: dict[Violation, ValidationError] = {}
+        for error in _leaves(errors):
+            found.setdefault(self._violation(name, error), error)
+        return sorted(found.items(), key=lambda pair: _order(pair[0]))
+
     def _violation(self, schema_name: str, error: ValidationError) -> Violation:
         error_id, doc, hint = self._annotations(schema_name, error)
         pointer = _pointer(error)

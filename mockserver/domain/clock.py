@@ -26,8 +26,11 @@ class Clock:
         source: Callable[[], float] = time.monotonic,
         frozen: bool = False,
         max_keys: int = DEFAULT_MAX_KEYS,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._source = source
+        # Unix time minus this clock's reading at start: what utc() adds to a reading.
+        self._to_unix = wall() - source()
         self.max_keys = max_keys
         # A whole number of seconds: `frozen + 29 + 1 - frozen` is then exactly 30.0, so a
         # test that advances to a boundary lands on it (a fractional base rounds it away).
@@ -52,6 +55,11 @@ class Clock:
             while len(self._key_offsets) > self.max_keys:
                 del self._key_offsets[next(iter(self._key_offsets))]
         return self.now(key)
+
+    def utc(self, reading: float) -> str:
+        """`HH:MM:SS UTC` of a reading of this clock: the wall time at start plus the time
+        elapsed on this clock since (advances included, so it agrees with the mock's expiry)."""
+        return time.strftime("%H:%M:%S UTC", time.gmtime(reading + self._to_unix))
 
     def keys(self) -> int:
         """How many keys have an offset of their own."""

@@ -31,6 +31,19 @@ class ConsentStep:
     attempts_left: int = 0
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """A consent url whose session a later /IDMOBILE/ with the same token replaced.
+
+    `explanation` is the sentence the page shows (and the POST answers): what happened, at
+    what time (`HH:MM:SS UTC` of the mock's clock).
+    """
+
+    operator: str
+    at_utc: str
+    explanation: str
+
+
 def redirect_url(uri: str, token: str, status: str) -> str:
     """redirect_uri (checked by urls.check_redirect_uri) byte for byte, token and status added.
 
@@ -84,6 +97,21 @@ class ConsentDesk:
                 return self._open(session, "The user left without answering.")
             session.complete_consent(chosen, now)
         return self._finished(session)
+
+    def replaced(self, session_id: str) -> Replaced | None:
+        """Why a consent url no longer has a session, when a later /IDMOBILE/ with the same
+        token replaced it (README, Contract notes: Tokens and sessions); None otherwise."""
+        found = self.sessions.replaced(session_id)
+        if found is None:
+            return None
+        at = self.clock.utc(found.at)
+        return Replaced(
+            found.operator,
+            at,
+            "This consent link was replaced by a later initiation with the same token at "
+            f"{at}: a second /IDMOBILE/ with a token starts a new session and ends the "
+            "earlier one. Open the consent url of the latest /IDMOBILE/ answer.",
+        )
 
     def _decision(
         self, session: Session, decision: str | None, otp: str | None, now: float

@@ -15,7 +15,7 @@ from typing import Any
 from mockserver.contract.errors import catalogue
 from mockserver.contract.schemas import contract
 from mockserver.contract.scopes import retrieval_scope, scope_names
-from mockserver.domain import phones
+from mockserver.domain import phones, slips
 from mockserver.domain.faults import Fault
 from mockserver.domain.patterns import (
     MAX_DOCUMENT_PATTERN_INSTRUCTIONS,
@@ -50,10 +50,20 @@ def load_text(text: str, source: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Sc
 
 def _load_text(text: str, source: str, max_bytes: int) -> ScenarioSet:
     data, lines = parse_document(text, source, max_bytes)
-    problems = [
-        (line_for(lines, v.pointer), f"{v.pointer or '/'}: {v.message}")
-        for v in contract().validate_document(SCENARIO_SCHEMA, data)
-    ]
+    text_lines = text.splitlines()
+
+    def line_of(pointer: str) -> str | None:
+        number = lines.get(pointer)
+        return text_lines[number - 1] if number and number <= len(text_lines) else None
+
+    # Each failure at its own line (an unknown key at the key's), in the words of slips.py.
+    problems = sorted(
+        {
+            (line_for(lines, where), message)
+            for violation, error in contract().document_errors(SCENARIO_SCHEMA, data)
+            for where, message in slips.explain(violation, error, line_of)
+        }
+    )
     if problems:
         raise ScenarioFileError(source, problems)
     return _Builder(source, lines).build(data)

@@ -19,7 +19,7 @@ from mockserver.contract.scopes import direct_scopes, needs_user_infos, retrieva
 from mockserver.domain import bodies, phones
 from mockserver.domain.client_report import ClientReport, ReportRules
 from mockserver.domain.clock import Clock
-from mockserver.domain.consent import ConsentDesk, ConsentStep
+from mockserver.domain.consent import ConsentDesk, ConsentStep, Replaced
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry, valid_namespace
@@ -267,9 +267,17 @@ class IdMobile:
             code_name=str(params.get("code_name", "")),
             redirect_uri=str(redirect) if redirect else None,
         )
+        replaced = self.state.sessions.put(session)
+        if replaced is not None:
+            session.record(
+                now,
+                "replace",
+                f"replaces session {replaced.id} (initiated at "
+                f"{self.state.clock.utc(replaced.created_at)}), whose consent url now answers "
+                "410 Gone",
+            )
         if outcome.consent.auto and outcome.consent.decision != "abandon":
             session.complete_consent(outcome.consent.decision, now)
-        self.state.sessions.put(session)
         return session
 
     def retrieve(self, raw: Mapping[str, str], call: Call | None = None) -> dict[str, Any]:
@@ -297,6 +305,10 @@ class IdMobile:
     def consent_view(self, session_id: str) -> ConsentStep | None:
         """What the consent page shows now, without acting; None for an unknown session."""
         return self.consents.view(session_id)
+
+    def consent_replaced(self, session_id: str) -> Replaced | None:
+        """Why a consent url has no session, when a later /IDMOBILE/ replaced it."""
+        return self.consents.replaced(session_id)
 
     def consent(
         self, session_id: str, decision: str | None = None, otp: str | None = None

@@ -16,6 +16,9 @@ from mockserver.domain.scenarios import Outcome
 
 # Sessions kept at most; past it, the one that finished first goes, else the oldest.
 DEFAULT_MAX_SESSIONS = 100_000
+# Replaced sessions remembered (for their consent url's explanation); past it the oldest goes,
+# and its consent url answers as an unknown one. About 150 bytes each.
+DEFAULT_MAX_REPLACED = 10_000
 # Timeline events kept per session (a client may poll a pending session thousands of times).
 MAX_EVENTS = 64
 
@@ -35,6 +38,19 @@ class Event:
     at: float
     kind: str
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """What is kept of a session a later /IDMOBILE/ with the same token replaced.
+
+    `at` is the mock's clock reading of the replacing /IDMOBILE/; `by` the later session's id.
+    """
+
+    at: float
+    by: str
+    operator: str
+    namespace: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,10 +238,18 @@ class SessionStore:
     its final /GET/) first, else the oldest one. Iteration is oldest first.
     """
 
-    def __init__(self, seed: int | None = None, limit: int = DEFAULT_MAX_SESSIONS) -> None:
+    def __init__(
+        self,
+        seed: int | None = None,
+        limit: int = DEFAULT_MAX_SESSIONS,
+        replaced_limit: int = DEFAULT_MAX_REPLACED,
+    ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be 1 or more, not {limit}")
         self.limit = limit
+        self.replaced_limit = replaced_limit
+        # Ids of replaced sessions, oldest first, at most replaced_limit.
+        self._replaced: dict[str, Replacement] = {}
         self._seed = seed
         self._rng = _rng(seed)
         self._seq = itertools.count(1)  # never restarts: a cursor stays valid across resets
@@ -238,14 +262,18 @@ class SessionStore:
         """A fresh session id, reproducible from the seed."""
         return f"s{self._rng.getrandbits(96):024x}"
 
-    def put(self, session: Session) -> None:
-        """Store `session`; a later /IDMOBILE/ with the same token replaces the earlier one.
+    def put(self, session: Session) -> Session | None:
+        """Store `session`; a later /IDMOBILE/ with the same token replaces the earlier one,
+        which is returned (None when there was none) and remembered by id (replaced()).
 
         Then, past `limit`, forget the first finished session, else the oldest.
         """
         old = self._by_token.get(session.token)
-        if old is not None:
+        if old is not None and old is not session:
             self._forget(old)
+            self._remember_replaced(old, session)
+        else:
+            old = None
         session.seq = next(self._seq)
         self._by_token[session.token] = session
         self._by_id[session.id] = session
@@ -255,6 +283,17 @@ class SessionStore:
             victim = next(iter(self._finished), None) or next(iter(self._by_id))
             self._forget(self._by_id[victim])
             self.evicted += 1
+        return old
+
+    def _remember_replaced(self, old: Session, new: Session) -> None:
+        self._replaced[old.id] = Replacement(new.created_at, new.id, old.operator, old.namespace)
+        while len(self._replaced) > self.replaced_limit:
+            del self._replaced[next(iter(self._replaced))]
+
+    def replaced(self, session_id: str) -> Replacement | None:
+        """How the session of a consent url was replaced, if it was (and is still remembered:
+        the latest `replaced_limit` replacements are, until a reset)."""
+        return self._replaced.get(session_id)
 
     def finished(self, session: Session) -> None:
         """Note that `session` has its final answer (it goes first when room is needed)."""
@@ -313,7 +352,10 @@ class SessionStore:
         if namespace is not None:
             for session in [s for s in self._by_id.values() if s.namespace == namespace]:
                 self._forget(session)
+            for gone in [i for i, r in self._replaced.items() if r.namespace == namespace]:
+                del self._replaced[gone]
             return
+        self._replaced.clear()
         self._by_token.clear()
         self._by_id.clear()
         self._finished.clear()

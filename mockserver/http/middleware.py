@@ -10,12 +10,20 @@ from aiohttp.typedefs import Handler
 
 from mockserver.contract.bounds import cut
 from mockserver.contract.errors import DqeError
+from mockserver.http import home
 from mockserver.http.connection import route_pattern
 from mockserver.http.keys import call_of, json_answer
 from mockserver.http.routes import DQE_ENDPOINTS
 
 log = logging.getLogger("dqe_mock.http")
 DOCUMENTED = tuple(DQE_ENDPOINTS)
+# What else the mock serves, named in its 404s (`path (what)`; the path is matched for slips).
+MOCK_PATHS = (
+    "/docs (the contract, browsable)",
+    "/openapi.json",
+    "/__admin/ui (the dashboard)",
+    "/__admin/health",
+)
 
 
 def error_response(error: DqeError) -> web.Response:
@@ -44,6 +52,8 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         call_of(request).error_reason = error_reason(error)
         return error_response(error)
     except web.HTTPException as exc:
+        if exc.status == 404 and _browser_at_root(request):
+            return home.root_page(request)  # a page of where to go (http/home.py)
         if exc.status >= 400:
             log.info(
                 "%s %s -> HTTP %s: %s",
@@ -53,7 +63,7 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
                 cut(exc.text or ""),
             )
         if exc.status in (404, 405) and exc.content_type != "application/json":
-            raise _json_routing_error(request, exc) from exc
+            raise _json_routing_error(request, exc, MOCK_PATHS) from exc
         raise
     except Exception:
         return _bug(request)
@@ -81,6 +91,12 @@ async def last_resort(request: web.Request, handler: Handler) -> web.StreamRespo
         return _bug(request)
 
 
+def _browser_at_root(request: web.Request) -> bool:
+    """Is this the base URL opened in a browser (GET / asking for HTML)?"""
+    accept = request.headers.get("Accept", "")
+    return request.path == "/" and request.method == "GET" and home.wants_html(accept)
+
+
 def _bug(request: web.Request) -> web.Response:
     log.exception("BUG: unhandled error on %s %s", request.method, route_pattern(request))
     return web.json_response(
@@ -88,11 +104,14 @@ def _bug(request: web.Request) -> web.Response:
     )
 
 
-def _json_routing_error(request: web.Request, exc: web.HTTPException) -> web.HTTPException:
-    """aiohttp's text 404 or 405 as JSON that names the documented endpoints.
+def _json_routing_error(
+    request: web.Request, exc: web.HTTPException, more: tuple[str, ...] = ()
+) -> web.HTTPException:
+    """aiohttp's text 404 or 405 as JSON that names the documented endpoints (and the app's
+    `more` paths: the mock's docs and admin API).
 
     The request target is not repeated (a token may be in it); a case or slash slip on an
-    ID Mobile endpoint is pointed out.
+    ID Mobile endpoint (or one of `more`) is pointed out.
     """
     endpoints = ", ".join(DOCUMENTED)
     if exc.status == 405:
@@ -108,16 +127,21 @@ def _json_routing_error(request: web.Request, exc: web.HTTPException) -> web.HTT
             content_type="application/json",
         )
     description = f"no such path; the ID Mobile endpoints are {endpoints} (GET or POST)"
-    slip = _slip_of(request.path)
-    if slip:
+    if more:
+        description += f"; see also {', '.join(more)}"
+    slip = _slip_of(request.path, more)
+    if slip in DOCUMENTED:
         description = (
             f"no such path: did you mean {slip}? (the paths are upper case, between single slashes)"
         )
+    elif slip:
+        description = f"no such path: did you mean {slip}?"
     body = {"error": "not_found", "error_description": description}
     return web.HTTPNotFound(text=json.dumps(body), content_type="application/json")
 
 
-def _slip_of(path: str) -> str | None:
-    """The documented endpoint that `path` misspells by case or slashes, if any."""
+def _slip_of(path: str, more: tuple[str, ...] = ()) -> str | None:
+    """The documented endpoint (or path of `more`) that `path` misspells by case or slashes."""
     wanted = path.strip("/").upper()
-    return next((e for e in DOCUMENTED if e.strip("/") == wanted and path != e), None)
+    known = (*DOCUMENTED, *(m.split(" ", 1)[0] for m in more))
+    return next((e for e in known if e.strip("/").upper() == wanted and path != e), None)

@@ -60,7 +60,7 @@ def _origin(request: web.Request) -> str:
 async def consent_page(request: web.Request) -> web.StreamResponse:
     """GET: the operator's consent page. Safe: looking at it changes nothing."""
     step = request.app[SERVICE].consent_view(request.match_info["session_id"])
-    return _render(step)
+    return _render(request, step)
 
 
 async def consent(request: web.Request) -> web.StreamResponse:
@@ -82,7 +82,7 @@ async def consent(request: web.Request) -> web.StreamResponse:
             status=302,
             headers={"Location": step.redirect_to, "Referrer-Policy": "no-referrer"},
         )
-    return _render(step)
+    return _render(request, step)
 
 
 def _bad_request(message: str) -> web.HTTPBadRequest:
@@ -90,10 +90,21 @@ def _bad_request(message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=body, content_type="application/json")
 
 
-def _render(step: ConsentStep | None) -> web.Response:
-    """The page: 404 for an unknown session, 410 once the token has expired, else 200."""
-    if step is None:
-        text, status = pages.not_found_page(), 404
-    else:
+def _render(request: web.Request, step: ConsentStep | None) -> web.Response:
+    """The page: 200; 410 once the token has expired; 404 for an unknown session; 410 for a
+    session a later /IDMOBILE/ with the same token replaced.
+
+    410 and not 404 for a replaced session (GET and POST alike): the mock issued that link and
+    knows it will never work again, which is what 410 Gone says (RFC 9110 §15.5.11), as for
+    an expired one; 404 says the link is unknown, which would send the user looking for a
+    typo or a reset.
+    """
+    if step is not None:
         text, status = pages.consent_page(step), 410 if step.expired else 200
+    else:
+        replaced = request.app[SERVICE].consent_replaced(request.match_info["session_id"])
+        if replaced is not None:
+            text, status = pages.replaced_page(replaced), 410
+        else:
+            text, status = pages.not_found_page(), 404
     return web.Response(text=text, status=status, content_type="text/html", headers=PAGE_HEADERS)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from mockserver.contract.errors import split_scope
-from mockserver.domain.consent import ConsentStep
+from mockserver.domain.consent import ConsentStep, Replaced
 from mockserver.domain.sessions import Session
 
 # Brand colour and the text colour that reads on it; other operators get a colour from their name.
@@ -91,6 +91,13 @@ def not_found_page() -> str:
         "issued, or the mock was reset since.</p>"
     )
     return _document("dqe-mock", "Unknown consent request", body)
+
+
+def replaced_page(replaced: Replaced) -> str:
+    """The page of a consent url whose session a later /IDMOBILE/ with the same token
+    replaced: what happened and when (410)."""
+    body = f"<h1>This request was replaced</h1><p id='replaced'>{escape(replaced.explanation)}</p>"
+    return _document(replaced.operator, "Replaced consent request", body)
 
 
 def operator_colours(name: str) -> tuple[str, str]:

@@ -10,6 +10,9 @@
 - `--dqe-mock-report PATH`: write which scopes, outcomes and error ids the tests exercised,
   read from the server's client report counters (GET /__admin/report) after each test.
 - `--dqe-mock-fail-on-findings`: a test also fails on the client report's findings.
+- `--dqe-mock-coverage` (or `dqe_mock_coverage = true` in the ini file, or `--dqe-mock-report`):
+  print that summary at the end. Only when asked: in a session whose tests use the fixture in
+  passing (a project's own example client), "never exercised" would read as missing coverage.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ from mockserver.testing.coverage import Coverage
 from mockserver.testing.server import MockServer
 
 COVERAGE = pytest.StashKey[Coverage]()
+COVERAGE_INI = "dqe_mock_coverage"
+LABEL = (
+    "dqe-mock coverage of this test session's requests to the mock: what the tests using the "
+    'dqe_mock fixture exercised ("never": no test of this session did)'
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +63,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also fail a test whose client broke a behaviour rule of the client report "
         "(polling too fast or after the final answer, a token reused after error 30, a 5xx "
         "never retried or retried at once)",
+    )
+    group.addoption(
+        "--dqe-mock-coverage",
+        action="store_true",
+        help="print which scopes, outcomes and error ids this session's tests exercised",
+    )
+    parser.addini(
+        COVERAGE_INI,
+        type="bool",
+        default=False,
+        help="print the dqe-mock coverage summary (as --dqe-mock-coverage)",
     )
 
 
@@ -159,14 +178,25 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Print (and write, with --dqe-mock-report) what the tests exercised."""
+    """Print (and write, with --dqe-mock-report) what the tests exercised, when asked."""
     coverage = config.stash.get(COVERAGE, None)
-    if coverage is None or not any(coverage.seen.values()):
+    if coverage is None or not any(coverage.seen.values()) or not _coverage_asked(config):
         return
     terminalreporter.section("dqe-mock coverage")
+    terminalreporter.write_line(LABEL)
     for line in coverage.lines():
         terminalreporter.write_line(line)
     target = config.getoption("--dqe-mock-report")
     if target:
         Path(target).write_text(json.dumps(coverage.report(), indent=2) + "\n", encoding="utf-8")
         terminalreporter.write_line(f"report written to {target}")
+
+
+def _coverage_asked(config: pytest.Config) -> bool:
+    """Did the user ask for the summary: --dqe-mock-coverage, the ini's dqe_mock_coverage, or
+    --dqe-mock-report?"""
+    return bool(
+        config.getoption("--dqe-mock-coverage")
+        or config.getini(COVERAGE_INI)
+        or config.getoption("--dqe-mock-report")
+    )

@@ -8,16 +8,18 @@
 #
 # Scenario files: mount a directory (-v "$PWD/scenarios:/scenarios:ro" ... --scenarios
 # /scenarios) or a single file (-v "$PWD/shop.yaml:/scenarios/shop.yaml:ro" ... --scenarios
-# /scenarios/shop.yaml); both reload on change. Add --watch-poll where file-system events do not
-# reach the container (Docker Desktop on macOS and Windows, some rootless or remote mounts).
+# /scenarios/shop.yaml); both reload on change, but a file mount keeps the old file when an
+# editor saves by renaming a new one over it: prefer the directory. Add --watch-poll where
+# file-system events do not reach the container (Docker Desktop on macOS and Windows).
 # The server runs as uid 10001: mounted files must be readable by it (world-readable is enough).
 #
-# The base: any image with python3 (>= 3.11) and its venv module, for example a plain Debian
-# with python3 and python3-venv: `--build-arg BASE_IMAGE=debian:bookworm-slim` after adding
-# them, or a base built locally (tests/test_container.py builds one with mmdebstrap).
+# The base: any image with python3 (>= 3.11) and its venv module, python:*-slim by default or a
+# plain Debian with python3 and python3-venv (--build-arg BASE_IMAGE=...); tests/test_container.py
+# builds on such a Debian, made locally with mmdebstrap.
 # pip reads PyPI; behind a mirror or a proxy with its own CA, pass pip's settings as build
-# arguments: --build-arg PIP_INDEX_URL=https://mirror/simple --build-arg PIP_CERT=/ca.pem
-# with the CA file mounted into the build (podman build -v /path/ca.pem:/ca.pem:ro).
+# arguments: --build-arg PIP_INDEX_URL=https://mirror.example/simple (also PIP_EXTRA_INDEX_URL,
+# PIP_TRUSTED_HOST), and with podman a CA bundle mounted into the build and named:
+#   podman build -v /etc/ssl/certs/ca-certificates.crt:/ca.pem:ro --build-arg PIP_CERT=/ca.pem .
 ARG BASE_IMAGE=python:3.12-slim
 
 # -- build: a virtualenv with the wheel of this directory and its dependencies ------------------

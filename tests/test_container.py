@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -56,6 +55,7 @@ RUNTIME = (
 CONTAINER_PORT = 8080  # the Dockerfile's EXPOSE (tests/test_dockerfile.py checks it)
 # pip settings passed to the build as PIP_* arguments (the Dockerfile's build-stage ARGs).
 PIP_SETTINGS = ("index-url", "extra-index-url", "trusted-host", "cert")
+LABEL = "dqe-mock-test=1"  # on every image the test builds, intermediate ones included
 BUILD_CA = "/run/dqe-mock-build/ca.pem"  # where the host's CA bundle is mounted in the build
 
 BASE_WITHIN = 900.0  # mmdebstrap of a fresh base: about 90 s here
@@ -75,6 +75,8 @@ USER_INFOS = {
     "phone": NUMBER, "number": "10",
 }  # fmt: skip
 REDIRECT = "https://partner.example/callback"
+# The browser's address (--public-url): another than the one the test calls, as behind Compose.
+PUBLIC_URL = "http://browser.example:9000"
 
 # The mounted scenario: a number the built-in pack leaves free, and the /IDMOBILE/ error it
 # answers, first 16 then, after the file is rewritten, 12 (both documented /IDMOBILE/ errors).
@@ -198,10 +200,14 @@ def image() -> Iterator[str]:
     """This checkout's image, built on the local Debian base; removed afterwards."""
     base = base_image()
     tag = f"localhost/dqe-mock-test:{uuid.uuid4().hex[:12]}"
+    # The build's intermediate images are the next build's layer cache; those of builds more
+    # than a day old go, so that a machine's storage does not grow run after run.
+    podman("image", "prune", "--force", "--filter", f"label={LABEL}", "--filter", "until=24h")
     try:
         podman(
             "build", "--format", "docker", "--network", "host", "--pull=never", "--layers",
-            "--build-arg", f"BASE_IMAGE={base}", *build_options(), "--tag", tag, str(ROOT),
+            "--label", LABEL, "--build-arg", f"BASE_IMAGE={base}", *build_options(),
+            "--tag", tag, str(ROOT),
             timeout=BUILD_WITHIN,
         )  # fmt: skip
         yield tag
@@ -249,13 +255,6 @@ def until(what: str, probe: Callable[[], T | None], within: float = STEP_WITHIN)
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not within {within:g} s")
         time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # -- the container's life -----------------------------------------------------------------------
@@ -329,17 +328,19 @@ def test_the_image_serves_reloads_and_stops_cleanly(image: str, tmp_path: Path) 
     scenarios.mkdir()
     scenarios.chmod(0o755)
     write_scenario(scenarios, "16")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    public_url = f"http://localhost:{port}"  # "the browser's address", unlike the one called
     name = f"dqe-mock-test-{uuid.uuid4().hex[:12]}"
     try:
         podman(
             "run", "--detach", "--name", name, *RUNTIME,
-            "--publish", f"127.0.0.1:{port}:{CONTAINER_PORT}",
+            # Published on a free port of 127.0.0.1 that podman picks (no race with other tests).
+            "--publish", f"127.0.0.1::{CONTAINER_PORT}",
             "--volume", f"{scenarios}:/scenarios:ro",
-            image, "--scenarios", "/scenarios", "--public-url", public_url,
+            image, "--scenarios", "/scenarios", "--public-url", PUBLIC_URL,
         )  # fmt: skip
+        published = podman("port", name, f"{CONTAINER_PORT}/tcp").split()
+        assert len(published) == 1, published
+        assert published[0].startswith("127.0.0.1:"), published
+        base = f"http://{published[0]}"
 
         def listening() -> bool | None:
             with contextlib.suppress(OSError):
@@ -363,7 +364,7 @@ def test_the_image_serves_reloads_and_stops_cleanly(image: str, tmp_path: Path) 
         assert where[0].startswith("/opt/dqe-mock/lib/"), where
         assert where[1:] == ["False", "None"]
 
-        consent_flow(base, public_url)
+        consent_flow(base, PUBLIC_URL)
 
         token = answer(
             f"{base}/ACCESS_TOKEN/?client_secret={SECRET}&grant_type=client_idmobile&licence={LICENCE}"

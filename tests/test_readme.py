@@ -1,12 +1,13 @@
-"""The README keeps its promises: generated blocks current, walkthrough runs, Dockerfile starts."""
+"""The README keeps its promises: generated blocks current, walkthrough runs, example loads.
+
+The Docker image's promises are kept by tests/test_dockerfile.py and tests/test_container.py.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,6 @@ from tests.served import serve_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-DOCKERFILE = ROOT / "Dockerfile"
 EXAMPLE = ROOT / "scenarios" / "examples" / "example.yaml"
 WALKTHROUGH = "Walkthrough with curl"
 WALKTHROUGH_TIMEOUT = 120.0
@@ -344,71 +344,3 @@ def test_example_scenario_file_loads_over_the_pack() -> None:
     assert faults["shop-slow-token"].kind == "latency"
     assert faults["shop-customer/flaky-get"].first == 1
     assert cli.main(["validate", str(EXAMPLE)]) == 0
-
-
-# -- Docker -------------------------------------------------------------------------------------
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    text = DOCKERFILE.read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    joined = re.sub(r"\\\n", " ", "\n".join(lines))
-    found = []
-    for line in joined.splitlines():
-        if line.strip():
-            word, _, rest = line.strip().partition(" ")
-            found.append((word.upper(), rest.strip()))
-    return found
-
-
-def exec_form(instruction: str, value: str) -> list[str]:
-    try:
-        argv = json.loads(value)
-    except ValueError:
-        pytest.fail(
-            f"{instruction} {value} is not in exec form: signals would not reach the server"
-        )
-    assert isinstance(argv, list)
-    assert all(isinstance(arg, str) for arg in argv)
-    return argv
-
-
-def parse_serve(argv: list[str]) -> argparse.Namespace:
-    assert argv[0] == "dqe-mock", argv
-    try:
-        return cli._parser().parse_args(argv[1:])
-    except SystemExit:
-        pytest.fail(f"`{shlex.join(argv)}` is rejected by the dqe-mock CLI")
-
-
-def test_dockerfile_runs_a_command_the_cli_accepts() -> None:
-    instructions = dockerfile_instructions()
-    values = dict(instructions)
-    assert instructions[0] == ("FROM", "python:3.11-slim")
-    assert "pip install --no-cache-dir ." in values["RUN"]
-    entrypoint = exec_form("ENTRYPOINT", values.get("ENTRYPOINT", "[]"))
-    command = exec_form("CMD", values.get("CMD", "[]"))
-    args = parse_serve(entrypoint + command)
-    assert args.command == "serve"
-    assert args.host == "0.0.0.0"
-    assert values["EXPOSE"] == str(args.port) == "8080"
-
-    runs = re.findall(r"^docker run (.*)$", README.read_text(encoding="utf-8"), re.M)
-    assert runs, "the README shows no `docker run`"
-    for run in runs:
-        words = shlex.split(run)
-        extra = words[words.index("dqe-mock") + 1 :]
-        args = parse_serve(entrypoint + (extra or command))
-        assert args.host == "0.0.0.0"
-
-
-def test_dockerignore_keeps_the_build_context_small_but_complete() -> None:
-    ignored = {
-        line.strip().strip("/")
-        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert {".venv", ".git"} <= ignored
-    needed = {"mockserver", "schemas", "scenarios", "pyproject.toml", "README.md"}
-    assert not needed & ignored

@@ -333,8 +333,8 @@ def test_the_vendor_examples_are_copied_exactly() -> None:
     [
         ("AccessTokenFromQuery", {"idmobileQuery", "idmobileForm"}),
         ("AccessTokenFromForm", {"idmobileQuery", "idmobileForm"}),
-        ("IdmobileFromQuery", {"getQuery", "getForm", "adminSession"}),
-        ("IdmobileFromForm", {"getQuery", "getForm", "adminSession"}),
+        ("IdmobileFromQuery", {"getQuery", "getForm", "adminSession", "adminSessionScenario"}),
+        ("IdmobileFromForm", {"getQuery", "getForm", "adminSession", "adminSessionScenario"}),
     ],
 )
 def test_links_walk_token_then_idmobile_then_get(response: str, targets: set[str]) -> None:

@@ -256,7 +256,7 @@ UPLOAD = b"licence=100001&token=x&name=A&scope=numVerify&number=0639980001abc"  
 async def test_a_slow_upload_in_flight_is_read_and_answered(tmp_path: Path) -> None:
     """Headers and 10 body bytes before SIGTERM, the rest after: the body is still read."""
     assert len(UPLOAD) == 66
-    args = ("serve", "--no-watch", "--shutdown-timeout", "5")
+    args = ("serve", "--no-watch", "--shutdown-timeout", "5", "--access-log")
     async with cli(tmp_path, *args) as (process, url, log):
         port = int(url.rsplit(":", 1)[1])
         reader, writer = await asyncio.open_connection("127.0.0.1", port)

@@ -270,3 +270,13 @@ def test_checked_answers_count_non_2xx_and_unexpected_bodies(bench: ModuleType, 
     unexpected = wrk(bench, "checked.lua", token, {"BENCH_EXPECT": '"error_id"'})
     assert unexpected["unexpected"] == unexpected["requests"]
     assert unexpected["non2xx"] == 0
+
+
+@pytest.mark.parametrize(
+    ("rps", "cpu_pct", "expected"),
+    [(5000.0, 100.0, 5000.0), (1000.0, 25.0, 4000.0), (10.0, 0.5, None)],
+)
+def test_requests_per_cpu_second(
+    bench: ModuleType, rps: float, cpu_pct: float, expected: float | None
+) -> None:
+    assert bench.per_cpu_second(rps, cpu_pct) == expected

@@ -237,8 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     bars = this_run_bars(results)
     peers_file = None
     if args.peers:
-        peers_file = newest_peers_file() if args.peers == "latest" else Path(args.peers)
-        bars += peer_bars(parse_peers(peers_file.read_text()), results)
+        try:
+            peers_file = newest_peers_file() if args.peers == "latest" else Path(args.peers)
+            bars += peer_bars(parse_peers(peers_file.read_text()), results)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     draw(bars, args.out, title_of(results, peers_file))
     print(f"wrote {args.out}")
     return 0

@@ -199,6 +199,22 @@ def per_cpu_second(rps: float, cpu_pct: float) -> float | None:
     return round(rps * 100 / cpu_pct, 1) if cpu_pct >= 1 else None
 
 
+CPU_BOUND_PCT = 90.0
+
+
+def not_cpu_bound(workloads: Sequence[Mapping[str, Any]]) -> list[str]:
+    """'<server> on <workload> (<cpu> %)' for each measurement whose server used less than
+    CPU_BOUND_PCT % of its core: its requests/s were set by the client or by other work, not
+    by the server, so a ratio with it is not the servers' ratio."""
+    found = []
+    for work in workloads:
+        for name, side in (("bare", "bare"), ("dqe-mock", "dqe_mock")):
+            figures = work.get(side)
+            if figures is not None and figures["srv_cpu_pct"] < CPU_BOUND_PCT:
+                found.append(f"{name} on {work['label']} ({figures['srv_cpu_pct']:.1f} %)")
+    return found
+
+
 def fmt_rate(value: float | None) -> str:
     """34412.3 -> '34.4k', 950.0 -> '950', None -> '-'."""
     if value is None:
@@ -877,6 +893,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results["warnings"] = bench.warnings
     results["targets"] = target_rows(results)
     results["missed"] = [t["name"] for t in results["targets"] if t["verdict"] == "missed"]
+    results["not_cpu_bound"] = not_cpu_bound(results["workloads"])
     results["bad_answers"] = [
         f"{r['label']} on {side}: {r[side].get('non2xx', 0)} non-2xx, "
         f"{r[side].get('unexpected', 0)} unexpected, {socket_errors(r[side])} socket errors; "
@@ -991,6 +1008,11 @@ def report(results: Mapping[str, Any]) -> str:
     out.append("MISSED: " + "; ".join(missed) if missed else "Every measured target is met.")
     for line in results["bad_answers"]:
         out.append("WRONG ANSWERS: " + line)
+    if results["not_cpu_bound"]:
+        out.append(
+            "NOT CPU-BOUND (under 90 % of its core, so wrk or neighbours set the pace and the "
+            "ratio is not the servers' own): " + "; ".join(results["not_cpu_bound"])
+        )
     measured = [r[side] for r in results["workloads"] for side in ("bare", "dqe_mock") if r[side]]
     busy = [m for m in measured if not m["quiet_before"]["quiet"]]
     if busy:

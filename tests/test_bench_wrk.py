@@ -280,3 +280,17 @@ def test_requests_per_cpu_second(
     bench: ModuleType, rps: float, cpu_pct: float, expected: float | None
 ) -> None:
     assert bench.per_cpu_second(rps, cpu_pct) == expected
+
+
+def test_measurements_under_90_percent_of_a_core_are_named(bench: ModuleType) -> None:
+    workloads = [
+        {"label": "/GET/ pending session", "bare": {"srv_cpu_pct": 55.4},
+         "dqe_mock": {"srv_cpu_pct": 99.0}},
+        {"label": "whole flows", "bare": None, "dqe_mock": {"srv_cpu_pct": 89.9}},
+        {"label": "/ACCESS_TOKEN/", "bare": {"srv_cpu_pct": 90.0},
+         "dqe_mock": {"srv_cpu_pct": 100.0}},
+    ]  # fmt: skip
+    assert bench.not_cpu_bound(workloads) == [
+        "bare on /GET/ pending session (55.4 %)",
+        "dqe-mock on whole flows (89.9 %)",
+    ]

@@ -22,9 +22,10 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable
 
 import aiohttp
-from bench_server import start
+from servers import start
 from soak import rss_kib
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
@@ -93,15 +94,29 @@ async def one(session: aiohttp.ClientSession, base: str, index: int, shape: str)
 
 
 async def fill(session: aiohttp.ClientSession, base: str, first: int, count: int,
-               args: argparse.Namespace) -> None:  # fmt: skip
-    """Create sessions first .. first+count-1 with args.concurrency requests in flight."""
+               concurrency: int, shape: str) -> None:  # fmt: skip
+    """Create sessions first .. first+count-1 with `concurrency` requests in flight."""
     queue = iter(range(first, first + count))
 
     async def worker() -> None:
         for index in queue:
-            await one(session, base, index, args.shape)
+            await one(session, base, index, shape)
 
-    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def grow(base: str, sessions: int, concurrency: int, shape: str,
+               step: Callable[[int], None]) -> None:  # fmt: skip
+    """Create `sessions` live sessions on the mock at `base`, in five batches; after each,
+    step(sessions made so far). bench_wrk.py --sessions calls this too."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        done, batch_size = 0, max(sessions // 5, 1)
+        while done < sessions:
+            batch = min(batch_size, sessions - done)
+            await fill(session, base, done, batch, concurrency, shape)
+            done += batch
+            step(done)
 
 
 async def main() -> None:
@@ -120,16 +135,14 @@ async def main() -> None:
         print(f"{'sessions':>9} {'RSS MiB':>8} {'KiB/session':>12} {'elapsed s':>10}")
         print(f"{0:9d} {start_kib / 1024:8.1f} {'':>12} {0:10.1f}")
         began = time.monotonic()
-        connector = aiohttp.TCPConnector(limit=args.concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            done, step = 0, max(args.sessions // 5, 1)
-            while done < args.sessions:
-                batch = min(step, args.sessions - done)
-                await fill(session, base, done, batch, args)
-                done += batch
-                kib = rss_kib(proc.pid)
-                per = (kib - start_kib) / done
-                print(f"{done:9d} {kib / 1024:8.1f} {per:12.2f} {time.monotonic() - began:10.1f}")
+
+        def step(done: int) -> None:
+            kib = rss_kib(proc.pid)
+            per = (kib - start_kib) / done
+            print(f"{done:9d} {kib / 1024:8.1f} {per:12.2f} {time.monotonic() - began:10.1f}")
+
+        await grow(base, args.sessions, args.concurrency, args.shape, step)
+        async with aiohttp.ClientSession() as session:
             async with session.get(f"{base}/__admin/health") as reply:
                 health = await reply.json()
             started = time.perf_counter()

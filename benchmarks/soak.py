@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
-from bench_server import start  # the same start-up and port reading
+from servers import start  # the same start-up and port reading
 
 TOKEN = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
 

@@ -1,8 +1,8 @@
 """`dqe-mock score`: each score with its rule, for a magic number or a JSON record.
 
-Expected scores are the README "Matching scores" worked table's (written by hand from the
-rules), the rule labels the ones README and tests/unit/test_scoring_rules.py name; the record
-of +33639980001 is the built-in pack's Orange subscriber (Jean Dupont, 10 rue de la Paix,
+Expected scores are docs/matching-scores.md's worked table's (written by hand from the
+rules), the rule labels the ones docs/matching-scores.md and tests/unit/test_scoring_rules.py name;
+the record of +33639980001 is the built-in pack's Orange subscriber (Jean Dupont, 10 rue de la Paix,
 75002 Paris, as scenarios/default.yaml writes it).
 """
 

@@ -71,7 +71,7 @@ def _public_url(text: str) -> str:
 
 
 def _add_timeouts(command: argparse.ArgumentParser, options: Options) -> None:
-    """The three deadlines of slow clients (README: Reading requests)."""
+    """The three deadlines of slow clients (docs/limits.md "Reading requests")."""
     for name, what in (
         ("header_timeout", "from a request's first byte to its last header; later: 408, "
          "connection closed"),
@@ -372,7 +372,7 @@ def _non_negative_seconds(text: str) -> float:
 
 
 def _add_report_rules(serve: argparse.ArgumentParser) -> None:
-    """The client report's behaviour rules (README "Client report")."""
+    """The client report's behaviour rules (docs/client-report.md)."""
     interval, backoff = default(Settings, "min_poll_interval"), default(Settings, "min_backoff")
     serve.add_argument(
         "--min-poll-interval", type=_non_negative_seconds, default=interval, metavar="SECONDS",

@@ -1,9 +1,12 @@
-"""The README's generated blocks: `python -m mockserver.docs magic-table | check | update`.
+"""The docs' generated blocks: `python -m mockserver.docs magic-table | check | update`.
 
 The magic-number table, the licences table and the example scenario file are generated from
 the built-in pack (scenarios/default.yaml) and the error catalogue (schemas/errors.json), so
-the README never retypes an error label or a number; the notes table from
-contract.conformance.NOTE_KINDS.
+the README and the pages of docs/ never retype an error label or a number; the notes table
+from contract.conformance.NOTE_KINDS. A block lives in one of README.md and docs/*.md (the
+magic numbers in the README, the notes table in docs/admin-api.md, the precedence table in
+docs/contract-notes.md, the example file in docs/scenarios.md); `check` and `update` without
+a path take all of those files, from the repository's root, and require every block once.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from mockserver.domain.scenarios import Outcome, Scenario, ScenarioSet
 from mockserver.resources import scenarios_dir
 
 EXAMPLE_FILE = ("examples", "example.yaml")
-UPDATE_COMMAND = "python -m mockserver.docs update README.md"
+UPDATE_COMMAND = "python -m mockserver.docs update"
+# The files that hold generated blocks, relative to the repository's root (the current
+# directory when `check` or `update` is given no path).
+DEFAULT_FILES = ("README.md", "docs/*.md")
 # What /GET/ answers when the user never finishes consent: the token runs out.
 ABANDON_ERROR = expiry_errors()["abandon"]
 
@@ -213,60 +219,124 @@ def _body(text: str) -> str:
     return f"{notice}\n{text}\n"
 
 
-def updated(document: str) -> tuple[str, list[str]]:
-    """The document with every generated block regenerated, and the names of missing blocks."""
-    missing = []
+def updated(document: str) -> tuple[str, list[str], list[str]]:
+    """The document with its generated blocks regenerated; the names of the blocks it holds,
+    and of those whose start or end marker is there without the other."""
+    found, unpaired = [], []
     for name, generate in BLOCKS.items():
-        found = _block_pattern(name).search(document)
-        if found is None:
-            missing.append(name)
+        start, end = _markers(name)
+        match = _block_pattern(name).search(document)
+        if match is None:
+            if start in document or end in document:
+                unpaired.append(name)
             continue
-        start, end = _markers(name)
+        found.append(name)
         block = f"{start}\n{_body(generate())}{end}"
-        document = document[: found.start()] + block + document[found.end() :]
-    return document, missing
+        document = document[: match.start()] + block + document[match.end() :]
+    return document, found, unpaired
 
 
-def check(path: Path) -> int:
-    """0 when the generated blocks of `path` are current; else print what differs and 1."""
-    current = path.read_text(encoding="utf-8")
-    fresh, missing = updated(current)
-    for name in missing:
-        start, end = _markers(name)
-        print(f"{path}: no generated block {name} ({start} ... {end})", file=sys.stderr)
-    if fresh != current:
-        diff = difflib.unified_diff(
-            current.splitlines(keepends=True),
-            fresh.splitlines(keepends=True),
-            f"{path} (as written)",
-            f"{path} (as generated)",
-        )
-        sys.stderr.writelines(diff)
-        print(f"{path}: generated blocks are stale; run `{UPDATE_COMMAND}`", file=sys.stderr)
-    return 1 if missing or fresh != current else 0
+def default_files(root: Path | None = None) -> list[Path]:
+    """README.md and docs/*.md under `root` (the current directory), the README first."""
+    base = Path.cwd() if root is None else root
+    files: list[Path] = []
+    for pattern in DEFAULT_FILES:
+        files += sorted(base.glob(pattern))
+    return files
 
 
-def update(path: Path) -> int:
-    """Rewrite the generated blocks of `path` in place; 1 if a block's markers are missing."""
-    current = path.read_text(encoding="utf-8")
-    fresh, missing = updated(current)
-    if fresh != current:
-        path.write_text(fresh, encoding="utf-8")
-    for name in missing:
-        print(f"{path}: no generated block {name}; add its markers first", file=sys.stderr)
-    return 1 if missing else 0
+def _placement(found: dict[Path, list[str]]) -> int:
+    """1 (and a line on stderr per problem) unless every block is in exactly one file."""
+    problems = 0
+    for name in BLOCKS:
+        holders = [str(path) for path, names in found.items() if name in names]
+        if len(holders) != 1:
+            start, end = _markers(name)
+            where = ", ".join(holders) or "none of " + ", ".join(str(p) for p in found)
+            print(f"block {name} ({start} ... {end}) must be in one file: {where}", file=sys.stderr)
+            problems += 1
+    return 1 if problems else 0
+
+
+def _paths(paths: Sequence[Path]) -> tuple[list[Path], bool]:
+    """The files to work on, and whether they are the default set (every block required)."""
+    if paths:
+        return list(paths), False
+    if not Path("README.md").is_file():
+        print("no README.md here: run from the repository's root, or name files", file=sys.stderr)
+        return [], True
+    return default_files(), True
+
+
+def check(*paths: Path) -> int:
+    """0 when the generated blocks of `paths` are current; else print what differs and 1.
+
+    A named file must hold at least one block; with no path, README.md and docs/*.md are
+    checked and every block must be in exactly one of them."""
+    files, every = _paths(paths)
+    status = 0 if files else 1
+    found: dict[Path, list[str]] = {}
+    for path in files:
+        current = path.read_text(encoding="utf-8")
+        fresh, found[path], unpaired = updated(current)
+        for name in unpaired:
+            start, end = _markers(name)
+            print(f"{path}: block {name} lacks a marker ({start} ... {end})", file=sys.stderr)
+            status = 1
+        if not every and not found[path] and not unpaired:
+            print(f"{path}: no generated block", file=sys.stderr)
+            status = 1
+        if fresh != current:
+            diff = difflib.unified_diff(
+                current.splitlines(keepends=True),
+                fresh.splitlines(keepends=True),
+                f"{path} (as written)",
+                f"{path} (as generated)",
+            )
+            sys.stderr.writelines(diff)
+            print(f"{path}: generated blocks are stale; run `{UPDATE_COMMAND}`", file=sys.stderr)
+            status = 1
+    if every and files:
+        status |= _placement(found)
+    return status
+
+
+def update(*paths: Path) -> int:
+    """Rewrite the generated blocks of `paths` (no path: README.md and docs/*.md) in place;
+    1 if a block's marker lacks its pair, or (no path) a block is not in exactly one file."""
+    files, every = _paths(paths)
+    status = 0 if files else 1
+    found: dict[Path, list[str]] = {}
+    for path in files:
+        current = path.read_text(encoding="utf-8")
+        fresh, found[path], unpaired = updated(current)
+        if fresh != current:
+            path.write_text(fresh, encoding="utf-8")
+        for name in unpaired:
+            print(f"{path}: block {name} lacks a marker; add both first", file=sys.stderr)
+            status = 1
+    if every and files:
+        status |= _placement(found)
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mockserver.docs", description="The README's generated blocks."
+        prog="python -m mockserver.docs",
+        description="The generated blocks of README.md and docs/*.md.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name in BLOCKS:
         commands.add_parser(name, help=f"print the {name} block")
     for name, verb in (("check", "fail if"), ("update", "rewrite where")):
         sub = commands.add_parser(name, help=f"{verb} the generated blocks of PATH differ")
-        sub.add_argument("path", type=Path, metavar="PATH")
+        sub.add_argument(
+            "paths",
+            type=Path,
+            nargs="*",
+            metavar="PATH",
+            help="files (default: README.md and docs/*.md, every block in one of them)",
+        )
     return parser
 
 
@@ -274,9 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m mockserver.docs`."""
     args = _parser().parse_args(argv)
     if args.command == "check":
-        return check(args.path)
+        return check(*args.paths)
     if args.command == "update":
-        return update(args.path)
+        return update(*args.paths)
     print(BLOCKS[args.command]())
     return 0
 

@@ -1,6 +1,6 @@
 """`dqe-mock export-session TOKEN --url URL`: a running mock's session as a scenario file.
 
-It fetches `GET /__admin/sessions/{token}/scenario` (README "Export a session as a
+It fetches `GET /__admin/sessions/{token}/scenario` (docs/client-report.md "Export a session as a
 scenario") and writes the YAML to --output or standard output. Exit 0 when written, 1 when
 the mock refused (unknown token: 404, bad token: 400, wrong admin token: 401), 2 when the
 mock cannot be reached or the output cannot be written.

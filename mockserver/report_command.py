@@ -2,7 +2,7 @@
 
 It reads GET /__admin/report (schemas/admin/report.schema.json), adds a finding for each
 scope or error id required with --require-scopes / --require-errors and never exercised,
-and writes the report in the format asked. README "Client report".
+and writes the report in the format asked. docs/client-report.md.
 """
 
 from __future__ import annotations

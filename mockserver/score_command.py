@@ -2,7 +2,7 @@
 
 The record is a magic number's subscriber (built-in pack, or scenario files layered as `serve`
 layers them) or a JSON record; the scores are the ones matching_notp would answer, pinned
-scores included, each printed with the rule that produced it (README "Matching scores").
+scores included, each printed with the rule that produced it (docs/matching-scores.md).
 """
 
 from __future__ import annotations

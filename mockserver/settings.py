@@ -33,7 +33,7 @@ __all__ = [
 # reads them from the dataclasses below (tests/test_cli_defaults.py holds it to that).
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_BODY = 64 * 1024
-# Slow or silent clients (README "Reading requests" says why these values).
+# Slow or silent clients (docs/limits.md "Reading requests" says why these values).
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds from a request's first byte to the end of its headers
 DEFAULT_BODY_TIMEOUT = 30.0  # seconds from the end of the headers to the end of the body
 DEFAULT_KEEPALIVE_TIMEOUT = 75.0  # seconds an idle connection is kept between requests
@@ -82,7 +82,7 @@ class Settings:
     # journal, /__admin/journal, keeps every request; the line costs ~15 % of throughput).
     access_log: bool = False
     event_loop: str = "auto"
-    # The client report's behaviour rules (README "Client report"; why these defaults:
+    # The client report's behaviour rules (docs/client-report.md; why these defaults:
     # mockserver/domain/client_report.py).
     min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL
     forbid_poll_after_final: bool = True

@@ -8,7 +8,7 @@
 A strip chart of the hand-written cases of tests/unit/scoring_cases.py: one lane per field
 kind, a dot per score, "same" cases above the lane's line and "other" cases below it, cases
 with the same score one bigger dot with their count, so a threshold reads as a vertical line
-(README "Matching scores"). Only draw() needs matplotlib; points() and layout() are tested
+(docs/matching-scores.md). Only draw() needs matplotlib; points() and layout() are tested
 without it (tests/test_score_chart.py).
 """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Take the README's dashboard screenshots: docs/screenshots/dashboard-*.png.
+"""Take the dashboard screenshots of docs/dashboard.md: docs/screenshots/dashboard-*.png.
 
     .venv/bin/python scripts/screenshots.py              (Chromium: scripts/test installs it)
     .venv/bin/python scripts/screenshots.py --out DIR

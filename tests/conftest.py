@@ -2,9 +2,10 @@
 
 Where expectations come from (tests/ and contract_tests/), the rule applied in issue 12:
 
-- An expected value is a literal from the vendor pages (shared/dqe-docs/) or the README's
-  Contract notes, a table a person wrote citing its page (the negative strategies'
-  `defects.py`, `contract_tests/magic_numbers.yaml`), or a property (round trips, invariants).
+- An expected value is a literal from the vendor pages (shared/dqe-docs/) or the
+  Contract notes (docs/contract-notes.md), a table a person wrote citing its page (the negative
+  strategies' `defects.py`, `contract_tests/magic_numbers.yaml`), or a property (round trips,
+  invariants).
 - Contract data (schemas/*.json read through `mockserver.contract`: the catalogue's labels,
   `label_for`, scopes, `retrieval_scope`, the consent decision -> error map) may give an
   expectation only where that data is itself pinned by a test against literals from the

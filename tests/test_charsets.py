@@ -3,7 +3,7 @@
 A hostile review found `charset=punycode` (or `undefined`) gave a 500 with a traceback on
 every endpoint, the consent form, the admin API and through the proxy, and that
 `charset=unicode_escape` silently turned the text into another. The oracle is the rule in
-README "Reading requests": a charset that is not a character set for form data is the
+docs/limits.md "Reading requests": a charset that is not a character set for form data is the
 endpoint's decode error (01, invalid_request, a JSON 400).
 """
 

@@ -3,7 +3,7 @@ and ScoreSettings.
 
 The oracle is the dataclasses' own field defaults, read with dataclasses.fields; the CLI's
 are read from its parser. One departure is by design and written here by hand: `serve`
-reloads its scenario files on change (README, "Hot reload"), while Settings() (tests, the
+reloads its scenario files on change (docs/admin-api.md, "Hot reload"), while Settings() (tests, the
 pytest plugin) starts no watcher.
 """
 

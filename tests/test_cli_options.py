@@ -2,7 +2,7 @@
 
 A hostile review found `--port 70000`, `--host 999.1.1.1` and `--log-level NOPE` printed
 tracebacks, and `--token-ttl -5`, `0` or `1e21` were accepted while scenario files cap
-`token_ttl` at 1..86400 (README, Scenario documents; scenario.schema.json).
+`token_ttl` at 1..86400 (docs/limits.md, "Scenario documents"; scenario.schema.json).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The app runs in-process on a frozen clock (tests/conftest.py): time moves only when a test
 advances it, so intervals are exact and nothing sleeps. The rules and their defaults are
-README "Client report"; the expected seq numbers are read from the journal (the request
+docs/client-report.md; the expected seq numbers are read from the journal (the request
 each finding must name), never from the report's own code.
 """
 
@@ -22,8 +22,8 @@ from mockserver.testing.client import DqeClient
 
 PENDING_3 = "+33639984003"  # pending-3-polls: consent automatic, 3 pending polls, success
 DENIED = "+33639983001"  # consent-denied: /GET/ answers 21 after the refusal
-ONE_SECOND = 1.0  # README: the default minimum poll interval
-HALF_SECOND = 0.5  # README: the default minimum backoff after a 5xx
+ONE_SECOND = 1.0  # docs/client-report.md: the default minimum poll interval
+HALF_SECOND = 0.5  # docs/client-report.md: the default minimum backoff after a 5xx
 
 
 async def report(server: TestServer, namespace: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The Docker image, built with podman from this checkout and run (README "Docker").
+"""The Docker image, built with podman from this checkout and run (docs/docker.md).
 
 No container registry is reachable where these tests run, so the base image is made here:
 Debian bookworm, minbase, with python3 and python3-venv (the plain-Debian base the Dockerfile

@@ -31,6 +31,7 @@ from mockserver.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCKER_PAGE = ROOT / "docs" / "docker.md"
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "examples" / "docker" / "compose.yaml"
 HEALTH_PATH = "/__admin/health"
@@ -155,9 +156,13 @@ def test_the_healthcheck_needs_no_curl() -> None:
     assert not {"curl", "wget"} & set(re.findall(r"\w+", " ".join(argv)))
 
 
-def test_the_readme_docker_run_commands_are_accepted_by_the_cli() -> None:
-    runs = re.findall(r"^docker run (.*)$", README.read_text(encoding="utf-8"), re.M)
-    assert runs, "the README shows no `docker run`"
+def test_the_docs_docker_run_commands_are_accepted_by_the_cli() -> None:
+    """The `docker run` lines of README.md and docs/*.md (docs/docker.md shows them)."""
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    runs = re.findall(r"^docker run (.*)$", text, re.M)
+    assert len(re.findall(r"^docker run ", DOCKER_PAGE.read_text(encoding="utf-8"), re.M)) >= 3
+    assert runs, "the docs show no `docker run`"
     for run in runs:
         words = shlex.split(run.rstrip("\\ "))
         extra = words[words.index("dqe-mock") + 1 :]

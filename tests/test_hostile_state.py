@@ -3,7 +3,7 @@
 Each test replays one input of the hostile review (clock offsets for invented tokens, a
 strict journal entry of 994 violations, a 60 KB scope quoted in a message, a 1 MB parameter
 name through the proxy, `Client_Secret` in clear, 8,000-byte and non-ASCII namespaces, odd
-`limit` parameters). The expected values are the README's documented bounds and rules
+`limit` parameters). The expected values are the documented bounds (docs/limits.md) and rules
 (contract/bounds.py holds the numbers once); nothing is computed by the code under test.
 """
 
@@ -96,7 +96,7 @@ async def test_a_strict_entry_of_994_violations_keeps_20_and_counts_the_rest(
     more = re.fullmatch(r"…\[\+([0-9]+) more violations\]", violations[-1])
     assert more is not None, violations[-1]
     assert int(more.group(1)) >= 994 - MAX_VIOLATIONS  # each p### is undocumented
-    # The README's bound of one entry, in characters of JSON.
+    # The bound of one entry (docs/limits.md), in characters of JSON.
     assert len(json.dumps(entry, ensure_ascii=False)) < 45_000
 
 

@@ -404,7 +404,7 @@ async def test_unknown_licence(dqe: DqeClient, state: MockState) -> None:
 
 # /GET/ requests that break one rule of the retrieval step (numverify.txt, formfilling.txt,
 # Step 2): a missing or empty mandatory parameter is 01, a scope that is none of the consent
-# scopes 04 (README, Contract notes). "{token}" is the session's token.
+# scopes 04 (docs/contract-notes.md). "{token}" is the session's token.
 GET_VALIDATION = {
     "01-token-missing": ("01", {"Licence": "100001", "scope": "numVerify"}),
     "01-token-empty": ("01", {"token": "", "Licence": "100001", "scope": "numVerify"}),

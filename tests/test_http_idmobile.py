@@ -115,8 +115,8 @@ async def test_matching_notp_wrong_data_scores_below_one(dqe: DqeClient, state: 
     infos = infos_of(record_of(ORANGE), ORANGE, lastname="Zyxwvut", email="nobody@example.invalid")
     reply = await dqe.idmobile(token, ORANGE, "matching_notp", user_infos=infos)
     assert reply.violations == []
-    assert reply.body["family_name"] <= 0.5  # another name (README "Scores": names)
-    assert reply.body["email"] <= 0.3  # another mailbox at another domain (README "Scores")
+    assert reply.body["family_name"] <= 0.5  # another name (docs/matching-scores.md: names)
+    assert reply.body["email"] <= 0.3  # another mailbox at another domain (docs/matching-scores.md)
     assert reply.body["given_name"] == 1.0
 
 

@@ -152,7 +152,7 @@ ODD_QUERIES = ["%", "%%", "a=%", "=x", "&&&", "a=%ff%fe", "a=%C3%28", "number=%0
 
 
 async def test_odd_queries_never_break(dqe: DqeClient) -> None:
-    """Every odd query on every endpoint is that endpoint's decode error (README, Reading requests)."""
+    """Every odd query on every endpoint is that endpoint's decode error (docs/limits.md)."""
     rows = Rows()
     for endpoint in ENDPOINTS:
         for query in ODD_QUERIES:

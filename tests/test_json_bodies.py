@@ -1,12 +1,12 @@
 """JSON bodies: accepted as an object of text, numbers and booleans; null is an absent value.
 
-The docs send forms (or queries); the README's Contract notes accept a JSON object as a
-leniency (journal note `json-body`). A review sent what JSON allows and text does not: a lone
-surrogate escape in `name` passed /IDMOBILE/ and then made the consent page a 500 (it cannot
-be written as UTF-8); `null` was read as the text "null" and arrays as their JSON text. The
-oracle is the rule written in mockserver/http/decode.py's `_json_params` and the README: what
-is not text is the decode error (01), null is absent (the precedence then answers), user_infos
-is judged by the endpoint (06 when it is not an object).
+The docs send forms (or queries); the Contract notes (docs/contract-notes.md) accept a JSON object
+as a leniency (journal note `json-body`). A review sent what JSON allows and text does not: a lone
+surrogate escape in `name` passed /IDMOBILE/ and then made the consent page a 500 (it cannot be
+written as UTF-8); `null` was read as the text "null" and arrays as their JSON text. The oracle is
+the rule written in mockserver/http/decode.py's `_json_params` and docs/contract-notes.md: what is
+not text is the decode error (01), null is absent (the precedence then answers), user_infos is
+judged by the endpoint (06 when it is not an object).
 """
 
 from __future__ import annotations

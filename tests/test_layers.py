@@ -1,4 +1,4 @@
-"""The layering rule of the README's Architecture section, checked on the imports themselves."""
+"""The layering rule of docs/architecture.md, checked on the imports themselves."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""scripts/mutation (README "Mutation testing"): its help, module names and the hand-kept list
+"""scripts/mutation (docs/mutation-testing.md): its help, module names and the hand-kept list
 of equivalent mutants. The mutation run itself is too slow for the test command."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from tests.served import serve_cli
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "examples" / "node" / "run-flows.mjs"
 RUN_WITHIN = 120  # seconds; the flows take about 10 (polls at least 1 s apart)
-# The rules the client honours (README "Node example client"): polls at least 1 s apart (the
+# The rules the client honours (docs/node-client.md): polls at least 1 s apart (the
 # report's minimum poll interval), a retry after a 5xx at least 0.5 s later.
 MIN_POLL_INTERVAL = 1.0
 MIN_BACKOFF = 0.5

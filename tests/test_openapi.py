@@ -184,7 +184,7 @@ def test_post_body_is_the_request_schema(endpoint: str) -> None:
     assert ref == f"./{REQUEST_SCHEMAS[endpoint]}"
 
 
-# The spelling of the licence each endpoint's vendor page uses (README, Contract notes).
+# The spelling of the licence each endpoint's vendor page uses (docs/contract-notes.md).
 LICENCE_SPELLING = {"ACCESS_TOKEN": "licence", "IDMOBILE": "licence", "GET": "Licence"}
 
 

@@ -88,7 +88,7 @@ def test_wheel_installs_and_ships_the_contract(tmp_path: Path) -> None:
     for name in ("errors.json", "openapi.yaml", "requests/idmobile.schema.json"):
         assert f"mockserver/_data/schemas/{name}" in names, name
     assert "mockserver/py.typed" in names
-    # The dashboard's script and style are package data (no CDN): README "Dashboard".
+    # The dashboard's script and style are package data (no CDN): docs/dashboard.md.
     for name in ("dashboard.js", "dashboard.css"):
         assert f"mockserver/http/assets/{name}" in names, name
 

@@ -98,7 +98,7 @@ def test_uses_the_get_spelling_on_idmobile(dqe_mock):
 def test_unreadable_bodies_notes_and_http_errors_fail_provoked_errors_do_not(
     pytester: pytest.Pytester,
 ) -> None:
-    """The README's promise (a POST that is not form-encoded fails the test), the notes, and
+    """docs/contract-testing.md's promise (a POST that is not form-encoded fails the test), the notes, and
     an HTTP 4xx fail at teardown; an error provoked with a magic number does not."""
     make_suite(
         pytester,

@@ -1,10 +1,10 @@
 """Precedence is data that drives the code: pairs of broken rules answer the first listed.
 
 The oracle is the catalogue's "precedence" (schemas/errors.json), the contract decision the
-README's Contract notes point to; the requests are built here, from BREAKERS: a table, written
-by hand, of how to break each rule on its own. For every pair of rules of an endpoint broken in
-one request, the answer must be the error of the rule listed first. Nothing here asks the mock
-what the answer should be.
+Contract notes (docs/contract-notes.md) point to; the requests are built here, from BREAKERS: a
+table, written by hand, of how to break each rule on its own. For every pair of rules of an endpoint
+broken in one request, the answer must be the error of the rule listed first. Nothing here asks the
+mock what the answer should be.
 
 Each case runs in its own namespace, with its own scenario document (a licence, an operator and
 a scenario for the number), sent through the admin API as an integrator would.

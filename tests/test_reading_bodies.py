@@ -35,7 +35,7 @@ from tests.guarded import body_of, exchange, guarded, port_of, status_of
 FORM = "application/x-www-form-urlencoded"
 ORANGE = "+33639980001"
 TOKEN_FORM = "licence=100001&client_secret=demo-secret&grant_type=client_idmobile"
-# What each endpoint answers to a request it cannot read (README, Contract notes; issue 10).
+# What each endpoint answers to a request it cannot read (docs/contract-notes.md; issue 10).
 DQE_DECODE_ERROR = {"ACCESS_TOKEN": (400, "invalid_request"), "IDMOBILE": (200, "01"), "GET": (200, "01")}  # fmt: skip
 
 # (Content-Encoding, body): bodies that do not decode as they say, each kind once.

@@ -1,6 +1,8 @@
-"""The README keeps its promises: generated blocks current, walkthrough runs, example loads.
+"""The README and docs/ keep their promises: generated blocks current, walkthrough runs,
+example loads, the OpenAPI page's Schemathesis block runs.
 
-The Docker image's promises are kept by tests/test_dockerfile.py and tests/test_container.py.
+The Docker image's promises (docs/docker.md) are kept by tests/test_dockerfile.py and
+tests/test_container.py; the links between the pages by tests/test_docs_links.py.
 """
 
 from __future__ import annotations
@@ -28,15 +30,21 @@ from tests.served import serve_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+OPENAPI_PAGE = ROOT / "docs" / "openapi.md"
 EXAMPLE = ROOT / "scenarios" / "examples" / "example.yaml"
 WALKTHROUGH = "Walkthrough with curl"
 WALKTHROUGH_TIMEOUT = 120.0
 MARKER = "@@readme-block@@"
 
 
-def section(title: str, text: str | None = None) -> str:
-    """The body of the README's `## title` section, up to the next `## ` heading."""
-    text = README.read_text(encoding="utf-8") if text is None else text
+def section(title: str, page: Path = README) -> str:
+    """The body of the README's `## title` section, up to the next `## ` heading; for a page of
+    docs/, titled `# title`, the whole page after its title."""
+    text = page.read_text(encoding="utf-8")
+    if page.parent.name == "docs":
+        first, _, rest = text.partition("\n")
+        assert first == f"# {title}", f"{page.name} is not titled '# {title}'"
+        return rest
     match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
     assert match, f"README.md has no '## {title}' section"
     return match.group(1)
@@ -80,14 +88,58 @@ def matches_in_order(expected: list[str], output: list[str]) -> list[str]:
 
 
 def test_generated_blocks_are_current() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mockserver.docs", "check", str(README)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    """Every block, in README.md and docs/*.md (`check` without a path), and the README alone
+    (the command the gates run)."""
+    for paths in ([], [str(README)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "mockserver.docs", "check", *paths],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+
+def test_every_block_lives_in_one_page_and_check_finds_a_lost_or_doubled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where each block lives, by hand (README "Where to go next" names these pages).
+    homes = {
+        "magic-table": README,
+        "licences-table": README,
+        "notes-table": ROOT / "docs" / "admin-api.md",
+        "precedence-table": ROOT / "docs" / "contract-notes.md",
+        "example-scenarios": ROOT / "docs" / "scenarios.md",
+    }
+    assert set(homes) == set(docs.BLOCKS)
+    for name, page in homes.items():
+        assert f"<!-- {name}:start -->" in page.read_text(encoding="utf-8"), (name, page)
+    assert docs.default_files(ROOT)[0] == README
+    assert set(homes.values()) <= set(docs.default_files(ROOT))
+    (tmp_path / "docs").mkdir()
+    for page in set(homes.values()):
+        (tmp_path / page.relative_to(ROOT)).write_text(page.read_text(encoding="utf-8"))
+    monkeypatch.chdir(tmp_path)
+    assert docs.check() == 0
+    notes = tmp_path / "docs" / "admin-api.md"
+    kept = notes.read_text(encoding="utf-8")
+    block = re.search(r"<!-- notes-table:start -->.*?<!-- notes-table:end -->", kept, re.S)
+    assert block
+    notes.write_text(kept.replace(block.group(0), ""))  # lost
+    assert docs.check() == 1
+    assert docs.check(tmp_path / "README.md") == 0  # the README alone still holds its own
+    notes.write_text(kept)
+    with (tmp_path / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write(block.group(0) + "\n")  # doubled
+    assert docs.check() == 1
+    assert docs.update() == 1
+
+
+def test_check_of_a_named_file_without_a_block_fails(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# A page\n\nNo generated block here.\n")
+    assert docs.check(page) == 1
 
 
 def test_check_fails_on_a_stale_or_missing_block_and_update_mends_it(tmp_path: Path) -> None:
@@ -265,7 +317,7 @@ def test_magic_table_errors_are_what_the_server_answers(dqe_url: str) -> None:
     } <= checked
 
 
-# -- the OpenAPI document, for your tools ------------------------------------------------------
+# -- the OpenAPI document, for your tools (docs/openapi.md) -------------------------------------
 
 OPENAPI_SECTION = "The OpenAPI document, for your tools"
 SCHEMATHESIS_TIMEOUT = 120.0
@@ -274,8 +326,8 @@ SCHEMATHESIS_TIMEOUT = 120.0
 def test_the_schemathesis_command_of_the_readme_runs_clean(tmp_path: Path) -> None:
     """The section's bash block (it writes schemathesis.toml, then runs `st run` against the
     served /openapi.json) runs in a scratch directory against a mock of its own, and prints
-    what the README says. `st` is the pinned Schemathesis of the test extra."""
-    blocks = bash_blocks(section(OPENAPI_SECTION))
+    what docs/openapi.md says. `st` is the pinned Schemathesis of the test extra."""
+    blocks = bash_blocks(section(OPENAPI_SECTION, OPENAPI_PAGE))
     assert len(blocks) == 1, "the section's Prism and generator lines are ```sh, not run"
     (block,) = blocks
     assert 'st --config-file schemathesis.toml run "$DQE/openapi.json"' in block.code
@@ -301,7 +353,7 @@ def test_the_schemathesis_command_of_the_readme_runs_clean(tmp_path: Path) -> No
 
 
 def test_the_served_urls_of_the_readme_are_routes() -> None:
-    text = section(OPENAPI_SECTION)
+    text = section(OPENAPI_SECTION, OPENAPI_PAGE)
     paths = {route.path for route in ROUTES}
     for url in ("/openapi.json", "/openapi.yaml", "/docs"):
         assert f"`{url}`" in text

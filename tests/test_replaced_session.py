@@ -1,4 +1,4 @@
-"""A second /IDMOBILE/ with the same token replaces the first session (README, Contract notes:
+"""A second /IDMOBILE/ with the same token replaces the first session (docs/contract-notes.md:
 Tokens and sessions); the first consent url then says so, with the time, on the page (GET)
 and to a POST, both 410 Gone, and the token's timeline names the replaced session.
 

@@ -5,7 +5,7 @@ A hostile review found text/plain 404s (`/nope`, `//GET/`, `/GET/%00`, `OPTIONS 
 header (a token in it came back), and "100 Continue" sent before the 413 of a 10 GB
 `Content-Length`. The oracles are RFC 9110 (405 carries Allow; 417 for an expectation not
 met; 100-continue invites the body, so a body already refused must not be invited) and the
-README's Limits and guarantees.
+docs/limits.md.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def json_body(answer: bytes) -> dict[str, str]:
     return decoded
 
 
-# (target, the endpoint a slip names, or None): written from the route list in the README.
+# (target, the endpoint a slip names, or None): written from the route list in docs/limits.md.
 NOT_FOUND = [
     ("/nope", None),
     ("/GET/%00", None),

@@ -130,7 +130,7 @@ async def test_head_changes_nothing_on_any_route(
             assert snapshot(state) == before, path
             assert body == b"", path
             if path in DQE_PATHS:
-                # Documented here and in the README: 200, the JSON type, no body, no action.
+                # Documented here and in docs/limits.md: 200, the JSON type, no body, no action.
                 assert (status, ctype) == (200, "application/json"), path
     # A control: the same query by GET does act (so the HEADs above could have).
     before = snapshot(state)

@@ -38,7 +38,7 @@ from mockserver.testing.client import DqeClient
 from tests.test_scenario_documents import GOOD, KEPT, many_patterns, scenario_with
 
 WITHIN = 10.0  # seconds a call may take before it counts as hung
-PATTERN_CAP = 256  # characters of match.pattern: the README says so
+PATTERN_CAP = 256  # characters of match.pattern: docs/limits.md says so
 
 
 def finishes(call: Callable[[], Any], fifos: list[Path]) -> Any:
@@ -219,7 +219,7 @@ def test_the_worst_patterns_within_the_caps_are_refused_or_small(pattern: str) -
 
 def test_one_more_counted_repetition_passes_the_program_cap() -> None:
     """`x{1,300}` nine times fits the 64 KiB program, ten times does not: the cap is where
-    the comments and the README say."""
+    the comments and docs/limits.md say."""
     NumberPattern.compile("x{1,300}" * 9)
     with pytest.raises(PatternError):
         NumberPattern.compile("x{1,300}" * 10)
@@ -234,7 +234,7 @@ def test_a_document_of_worst_patterns_is_refused_fast() -> None:
         load_text(text, "s.yaml")
     assert time.perf_counter() - started < 1.0
     assert f"more than {MAX_DOCUMENT_PATTERN_INSTRUCTIONS} RE2 instructions" in str(refused.value)
-    assert MAX_PATTERN_MEMORY == 64 << 10  # the figure the comments and README give
+    assert MAX_PATTERN_MEMORY == 64 << 10  # the figure the comments and docs/limits.md give
 
 
 def test_many_small_patterns_fit_the_budget() -> None:

@@ -418,9 +418,10 @@ def test_a_smaller_cap_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["validate", str(path)]) == 0
 
 
-def test_the_readme_states_the_limits_the_code_and_schema_apply() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Scenario documents and hot reload", 1)[1].split("\n### ", 1)[0]
+def test_the_docs_state_the_limits_the_code_and_schema_apply() -> None:
+    page = Path(__file__).resolve().parent.parent / "docs" / "limits.md"
+    text = page.read_text(encoding="utf-8")
+    section = text.split("## Scenario documents and hot reload", 1)[1].split("\n## ", 1)[0]
     assert f"| {MAX_DOCUMENT_BYTES} (256 KiB) |" in section
     assert f"{MAX_DEPTH} levels" in section
     assert f"| {MAX_NUMBER_CHARS} |" in section

@@ -1,8 +1,8 @@
 """`dqe-mock score`: each score with its rule, for a magic number or a JSON record.
 
-Expected scores are the README "Matching scores" worked table's (written by hand from the
-rules), the rule labels the ones README and tests/unit/test_scoring_rules.py name; the record
-of +33639980001 is the built-in pack's Orange subscriber (Jean Dupont, 10 rue de la Paix,
+Expected scores are docs/matching-scores.md's worked table's (written by hand from the
+rules), the rule labels the ones docs/matching-scores.md and tests/unit/test_scoring_rules.py name;
+the record of +33639980001 is the built-in pack's Orange subscriber (Jean Dupont, 10 rue de la Paix,
 75002 Paris, as scenarios/default.yaml writes it).
 """
 
@@ -228,11 +228,12 @@ def test_help_shows_the_examples_and_each_default(capsys: pytest.CaptureFixture[
         assert text in out
 
 
-def test_the_readme_example_prints_what_the_readme_says(
+def test_the_docs_example_prints_what_the_page_says(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """README "Matching scores": the `dqe-mock score` block is this command's real output."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    """docs/matching-scores.md: the `dqe-mock score` block is this command's real output."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "matching-scores.md"
+    readme = page.read_text(encoding="utf-8")
     block = readme.split("```console\n$ dqe-mock score ", 1)[1].split("```", 1)[0]
     command, *printed = block.splitlines()
     code, out, _ = run(capsys, *shlex.split(command))

@@ -1,5 +1,5 @@
 """A session becomes a scenario: `GET /__admin/sessions/{token}/scenario` and
-`dqe-mock export-session` (README "Export a session as a scenario").
+`dqe-mock export-session` (docs/client-report.md).
 
 The replay tests drive flows on a server A serving ORIGINAL, export each session with the CLI,
 check the file with `dqe-mock validate`, start a fresh server B on the exported file alone (over
@@ -160,7 +160,7 @@ def form_flow(url: str, advance: bool) -> tuple[list[Answer], str]:
 
 OK = Answer(200)
 PENDING = Answer(200, "pending")
-# By hand, from ORIGINAL and README's tables: the first token request meets token-down (504),
+# By hand, from ORIGINAL and the README's tables: the first token request meets token-down (504),
 # the retry gets a token; SLOW's /IDMOBILE/ answers a url (consent by itself); its first
 # /GET/ meets get-cut (503); two polls are pending; then error 18 (HTTP 200 on /GET/, as
 # schemas/errors.json says), and a finished session stays finished.
@@ -422,7 +422,7 @@ async def test_matching_notp_keeps_asking_for_consent(server: TestServer) -> Non
         dqe = DqeClient(http, server.make_url("/"))
         token = await dqe.token()
         started = await dqe.idmobile(token, NOTP, "matching_notp")
-        assert "url" in started.body  # README: the consent variant (status, operator, url)
+        assert "url" in started.body  # docs/scenarios.md: the consent variant (with a url)
         text = await _exported(http, server, token)
     outcome = yaml.safe_load(text)["scenarios"][0]["outcome"]
     assert outcome == {"consent_required": True}

@@ -87,8 +87,8 @@ def test_a_live_matching_session_costs_under_its_budget() -> None:
 # The score keys of a matching result (matching-notp.txt, response table), address ones apart.
 TOP_SCORES = ["family_name", "gender", "birthdate", "given_name", "email"]
 ADDRESS_SCORES = ["country", "postal_code", "street_address", "locality"]
-# Every value a score may take: "" (not compared) and 0.00..1.00 in hundredths (README,
-# Contract notes: scores rounded to two decimals).
+# Every value a score may take: "" (not compared) and 0.00..1.00 in hundredths
+# (docs/contract-notes.md, Contract notes: scores rounded to two decimals).
 SCORE_VALUES: list[float | str] = ["", *(h / 100 for h in range(101))]
 
 

@@ -144,4 +144,4 @@ def test_the_cli_reads_the_deadlines_into_the_settings() -> None:
         10,
         30,
         75,
-    )  # the README's table
+    )  # docs/limits.md's table

@@ -1,6 +1,6 @@
 """Everything that grows with traffic has a count bound and a stated eviction order.
 
-The expected evictions are tables written by hand from the documented rule (README, "State,
+The expected evictions are tables written by hand from the documented rule (docs/limits.md, "State,
 stopping and safe methods"): sessions, the one that finished first, else the oldest; tokens,
 the one that expired first, else the oldest; clock offsets, fault counters and the proxy's
 violations, the oldest. Pagination: the pages of a listing cover every item exactly once, in

@@ -3,7 +3,7 @@ violation with its reason, every lenient acceptance a note (a violation in stric
 
 The expected statuses, error ids and sentences come from the vendor pages in
 shared/dqe-docs/ (the Error tables, the parameter tables, "POST request: ... using
-x-www-form-urlencoded"), the README's "Reading requests" and "Unknown paths and methods"
+x-www-form-urlencoded"), docs/limits.md's "Reading requests" and "Unknown paths and methods"
 (the HTTP layer's answers) and the built-in pack's magic-number table; never from the mock.
 """
 
@@ -178,7 +178,7 @@ ERROR_ROWS = [
         False,
         "the client_secret does not match the licence",
     ),
-    # The HTTP layer (README: Unknown paths and methods, Reading requests, namespaces).
+    # The HTTP layer (docs/limits.md: Unknown paths and methods, Reading requests, namespaces).
     ErrorRow(
         "method-405",
         Req("DELETE", "/IDMOBILE/"),
@@ -459,7 +459,7 @@ async def test_a_conforming_request_has_no_reasons(
 
 
 def test_an_entry_with_every_list_full_stays_within_the_readme_bound() -> None:
-    """README, Limits: under 60,000 characters of JSON besides the mock's own answer and its
+    """docs/limits.md: under 60,000 characters of JSON besides the mock's own answer and its
     response violations, however much a request says (each list full, each line too long)."""
     long = "é" * 5_000
     entry = JournalEntry(

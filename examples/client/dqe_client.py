@@ -15,7 +15,7 @@ from typing import Any
 
 # Seconds between two polls of /GET/ while the answer is pending: DQE documents no interval;
 # a person has to consent on their phone, so once a second is prompt enough (dqe-mock's
-# client report flags anything faster, README "Client report").
+# client report flags anything faster, docs/client-report.md).
 POLL_INTERVAL = 1.0
 
 

@@ -1,8 +1,8 @@
 // An integrator's ID Mobile client in Node (18 or later), with no npm package: Node's own
 // fetch. Point it at DQE in production, at dqe-mock in tests and CI.
 //
-// What it does as DQE's docs and dqe-mock's behaviour report ask (README "Node example
-// client"):
+// What it does as DQE's docs and dqe-mock's behaviour report ask (docs/node-client.md,
+// "Node example client"):
 //   - POST, form-encoded, to /ACCESS_TOKEN/, /IDMOBILE/ and /GET/ (the documented spellings:
 //     licence on the first two, Licence on /GET/);
 //   - a 5xx answer or a cut connection is retried after a growing wait (backoff), at most

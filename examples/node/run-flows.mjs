@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A Node CI job's test of its ID Mobile client against a running dqe-mock, then the gate on
-// the mock's behaviour report. It starts nothing itself: the job starts the mock (README
-// "Node example client").
+// the mock's behaviour report. It starts nothing itself: the job starts the mock
+// (docs/node-client.md).
 //
 //   node examples/node/run-flows.mjs http://127.0.0.1:8080
 //

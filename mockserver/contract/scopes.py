@@ -2,8 +2,8 @@
 
 Scope names and which scopes take user_infos come from the scope pages of the vendor docs
 (matching_notp, numVerify, formfilling, matching); how /GET/ names a matching_notp session
-that needed consent is a Contract note (README, "The matching result"), kept in the schema
-as ``x-dqe-retrieved-as``.
+that needed consent is a Contract note (docs/contract-notes.md, "The matching result"), kept in the
+schema as ``x-dqe-retrieved-as``.
 """
 
 from __future__ import annotations

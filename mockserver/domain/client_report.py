@@ -10,10 +10,11 @@ observe() costs a few dict look-ups and increments: no JSON, no schema validatio
 entry's response verdict, a cached property, is never read here). report() builds the JSON
 answer of GET /__admin/report (schemas/admin/report.schema.json), off the request path.
 
-Bounds (README "Client report", "State, stopping and safe methods"): MAX_SESSIONS_PER_NAMESPACE
-session records per namespace and MAX_SESSION_RECORDS in all (the oldest goes), MAX_NAMESPACES
-namespaces (the one counted first goes), MAX_FINDINGS kept findings per namespace (older ones
-are counted), MAX_TRACKED tokens answered 30 and faults awaiting a retry per namespace.
+Bounds (docs/client-report.md; docs/limits.md "State, stopping and safe methods"):
+MAX_SESSIONS_PER_NAMESPACE session records per namespace and MAX_SESSION_RECORDS in all (the oldest
+goes), MAX_NAMESPACES namespaces (the one counted first goes), MAX_FINDINGS kept findings per
+namespace (older ones are counted), MAX_TRACKED tokens answered 30 and faults awaiting a retry per
+namespace.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ RULES = ("poll-interval", "poll-after-final", "new-token-after-30", "backoff-aft
 
 @dataclass(frozen=True)
 class ReportRules:
-    """The behaviour rules (serve options: README "Client report"). Seconds throughout;
+    """The behaviour rules (serve options: docs/client-report.md). Seconds throughout;
     min_poll_interval 0 turns the poll-interval rule off."""
 
     min_poll_interval: float = DEFAULT_MIN_POLL_INTERVAL

@@ -100,7 +100,7 @@ class ConsentDesk:
 
     def replaced(self, session_id: str) -> Replaced | None:
         """Why a consent url no longer has a session, when a later /IDMOBILE/ with the same
-        token replaced it (README, Contract notes: Tokens and sessions); None otherwise."""
+        token replaced it (docs/contract-notes.md, "Tokens and sessions"); None otherwise."""
         found = self.sessions.replaced(session_id)
         if found is None:
             return None

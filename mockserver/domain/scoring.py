@@ -1,7 +1,7 @@
 """Similarity of the user's data (user_infos) against the operator's record of the line.
 
-One scorer per field kind, each with its rule in its docstring and in the README ("Matching
-scores"). Every scorer returns "" when the user typed nothing (the docs' example
+One scorer per field kind, each with its rule in its docstring and in docs/matching-scores.md
+("Matching scores"). Every scorer returns "" when the user typed nothing (the docs' example
 `"gender": ""`), 0.0 when the record holds nothing to compare with, else a score in 0..1 with
 two decimals. Each `explain_*` function is the scorer itself, returning the score with the
 rule that produced it (`Explained`); each `*_score` function is its score alone.
@@ -438,9 +438,9 @@ def _s(mapping: Mapping[str, Any], key: str) -> str:
     return str(mapping.get(key, ""))  # a JSON number (number: 10) is compared as text
 
 
-# A session keeps its computed scores as one byte each, in this order (README "State"): a dict
-# per session cost ~1 KiB, a tuple ~110 bytes. Computed scores are "" or 0.00..1.00 (two
-# decimals): byte i is the score i/100, byte EMPTY is "".
+# A session keeps its computed scores as one byte each, in this order (docs/limits.md "State,
+# stopping and safe methods"): a dict per session cost ~1 KiB, a tuple ~110 bytes. Computed scores
+# are "" or 0.00..1.00 (two decimals): byte i is the score i/100, byte EMPTY is "".
 PACKED_FIELDS = ("family_name", "gender", "birthdate", "given_name", "email", *ADDRESS_FIELDS)
 EMPTY = 255
 

@@ -1,8 +1,8 @@
 """Address scorers: street (with its number), locality and postal code, French rules.
 
 Each scorer takes what the user typed and what the operator's record holds and returns a
-similarity in 0..1 (two decimals), or "" when the user typed nothing (README "Matching
-scores"); each `explain_*` function returns it with the rule that produced it.
+similarity in 0..1 (two decimals), or "" when the user typed nothing (docs/matching-scores.md
+"Matching scores"); each `explain_*` function returns it with the rule that produced it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the session met: the scenario's consent step (decision, code, attempts, auto), i
 counted in polls, its final error id or success, numVerify, pinned scores, the subscriber
 record; and the faults the session met (read from the journal), each limited to as many
 requests as it hit (`first: N`). The same requests sent to a fresh mock serving the file get
-the same answers (README "Export a session as a scenario").
+the same answers (docs/client-report.md "Export a session as a scenario").
 
 What is never written: the session's access token (a live credential on the mock that issued
 it) and any client secret other than the one the built-in pack publishes for that licence

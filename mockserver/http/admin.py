@@ -43,7 +43,7 @@ MAX_JOURNAL_LIMIT = 10**9 - 1
 
 
 # A journal page ends after the entry that brings it to JOURNAL_PAGE_CHARS characters of JSON
-# (an entry is at most about 45,000: README "State, stopping and safe methods").
+# (an entry is at most about 45,000: docs/limits.md "State, stopping and safe methods").
 JOURNAL_PAGE_CHARS = 1024 * 1024
 
 
@@ -342,7 +342,7 @@ def _shown(token: str) -> str:
 async def session_scenario(request: web.Request) -> web.Response:
     """The session of a token as a scenario file (YAML) that replays it; ?namespace= (or the
     header) must be the session's when given. 400 for a token of other characters than
-    TOKEN_PATH's, 404 for no session (README "Export a session as a scenario")."""
+    TOKEN_PATH's, 404 for no session (docs/client-report.md "Export a session as a scenario")."""
     token = request.match_info["token"]
     if not TOKEN_PATH.fullmatch(token):
         raise _fail(400, "token must be 1 to 128 letters, digits or ._~- characters")

@@ -74,7 +74,7 @@ async def schema_file(request: web.Request) -> web.Response:
     path = request.match_info["path"]
     file = schema_files().get(path)
     if file is None:
-        # The path is not repeated (a token may be pasted there): README, Limits and guarantees.
+        # The path is not repeated (a token may be pasted there): docs/limits.md.
         body = json.dumps(
             {
                 "error": "not_found",

@@ -114,7 +114,7 @@ class DqeMock:
 
     def report(self) -> dict[str, Any]:
         """The client report of this test (GET /__admin/report): coverage, conformance,
-        polling behaviour and findings (README "Client report")."""
+        polling behaviour and findings (docs/client-report.md)."""
         found: dict[str, Any] = self.server.admin("GET", "report")
         return found
 

@@ -1,9 +1,9 @@
 """The live dashboard (/__admin/ui) in a real browser: the admin token, a session's timeline,
 the coverage heat map, hostile values, requests arriving.
 
-Expected values are hand-written from the flow each test drives (README "Dashboard"): the
+Expected values are hand-written from the flow each test drives (docs/dashboard.md): the
 events of a consent flow in time order, and the counts of its requests. Until the report
-endpoint (GET /__admin/report, README "Dashboard") answers on this server, the tests hand the
+endpoint (GET /__admin/report, docs/dashboard.md) answers on this server, the tests hand the
 page a report written here with the counts of the flow they drove; once it answers, the page
 reads the real one and the same counts must come out.
 """

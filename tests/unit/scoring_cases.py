@@ -1,10 +1,10 @@
 """The hand-written table of matching cases: "same person, typed differently" or "another".
 
 Shared by tests/unit/test_scoring.py (each row's score must fall in its range) and
-scripts/score_chart.py (the README's picture of how scores fall). The expected values are
-judgements written from the rules the README "Matching scores" section states and from the
-cases of issue 13, never read back from the code. A range says "any value here is sensible";
-a single value is a rule's documented constant.
+scripts/score_chart.py (the picture of how scores fall in docs/matching-scores.md). The expected
+values are judgements written from the rules docs/matching-scores.md states and from the cases of
+issue 13, never read back from the code. A range says "any value here is sensible"; a single value
+is a rule's documented constant.
 """
 
 from __future__ import annotations

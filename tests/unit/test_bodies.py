@@ -2,7 +2,7 @@
 
 Oracles: the vendor pages' examples and key tables (token page: expires_in a string;
 /IDMOBILE/ consent example {"status", "operator", "url"}; /GET/ pending example; formfilling
-example's keys), README "Contract notes" ("The `""` score": "" for a field the user left
+example's keys), docs/contract-notes.md ("The `""` score": "" for a field the user left
 empty; "Combined scopes"; "The matching result") and hand-written records.
 """
 
@@ -161,8 +161,9 @@ def session(scope: str, outcome: Outcome = PLAIN, packed: bytes | None = None) -
     )  # fmt: skip
 
 
-# One byte per score, in the order of README "State": family_name, gender, birthdate,
-# given_name, email, then the address's country, postal_code, street_address, locality.
+# One byte per score, in the order of docs/limits.md "State, stopping and safe methods":
+# family_name, gender, birthdate, given_name, email, then the address's country, postal_code,
+# street_address, locality.
 PACKED = bytes([83, 100, 100, 100, 255, 100, 100, 49, 100])
 MATCHING = {
     "family_name": 0.83, "gender": 1.0, "birthdate": 1.0, "given_name": 1.0, "email": "",

@@ -1,6 +1,6 @@
 """The domain's clock (domain/clock.py): a source, offsets for everyone or one key, freezing.
 
-Oracles: README "Controlling the mock in CI" (time is advanced through the admin API, never
+Oracles: docs/admin-api.md (time is advanced through the admin API, never
 backwards; advancing a token's time touches nobody else) and hand-computed sums.
 """
 

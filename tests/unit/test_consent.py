@@ -1,9 +1,9 @@
 """The operator's consent step (domain/consent.py) over real session and token stores.
 
-Oracles: README "The operator consent page" (its table: right code and Accept -> success;
+Oracles: docs/consent-page.md (its table: right code and Accept -> success;
 Refuse -> error 21; wrong code max_attempts times -> 20; operator_failure -> 18; never comes
-back -> pending; an expired request shows no form; numVerify has no code), README "Contract
-notes", "The consent step" (the redirect keeps the client's URL byte for byte, appends
+back -> pending; an expired request shows no form; numVerify has no code), docs/contract-notes.md
+"Contract notes", "The consent step" (the redirect keeps the client's URL byte for byte, appends
 `token` and `status`, replaces existing ones, keeps the fragment last), scenario.schema.json
 (`consent.otp` default 123456, `max_attempts` default 3) and hand-written expected pages.
 """
@@ -76,7 +76,7 @@ def test_only_numverify_goes_without_a_code(scope: str, asks: bool) -> None:
 
 @pytest.mark.parametrize(
     ("uri", "expected"),
-    [  # README "The consent step": byte for byte, token and status appended or replaced
+    [  # docs/contract-notes.md "The consent step": byte for byte, token and status appended
         ("https://p.example/cb", "https://p.example/cb?token=TK1&status=success"),
         ("https://p.example/cb?a=1&b=", "https://p.example/cb?a=1&b=&token=TK1&status=success"),
         ("https://p.example/cb?token=old&x=%20&status=pending",
@@ -170,7 +170,7 @@ def test_only_the_sessions_own_clock_counts() -> None:
     assert desk.view().expired is False
 
 
-# Answers (README's table)
+# Answers (docs/consent-page.md's table)
 
 
 def test_the_right_code_and_accept_succeed() -> None:

@@ -1,6 +1,6 @@
 """Faults (domain/faults.py): which fault applies, `first: N` per namespace, seeded delays.
 
-Oracles: README "Faults" (endpoint defaults to any; `first: 2`: only the first 2 matching
+Oracles: docs/admin-api.md "Faults" (endpoint defaults to any; `first: 2`: only the first 2 matching
 requests, the 3rd succeeds; numbers and licences filters; a scenario's faults on its own
 requests; `hang` closed after 300 s by default; http_error status 503 by default; latency
 fixed, uniform or exponential with an optional max), scenario.schema.json's `latency`, and

@@ -1,10 +1,10 @@
 """The journal's stable parts: bounds, order, namespaces, filtering, redaction.
 
-Oracles: README (the journal keeps the latest entries, newest last, by namespace; secrets
-masked; bounded parameters: the first 32, names cut at 64 characters, values at 1,000;
-at most 20 violation lines of 300 characters and a count of the rest) and the vendor's
-error table (error 30, "invalid or expired token", from /GET/). The verdict
-words are left to tests/test_journal.py.
+Oracles: docs/admin-api.md and docs/limits.md (the journal keeps the latest entries, newest last, by
+namespace; secrets masked; bounded parameters: the first 32, names cut at 64 characters, values at
+1,000; at most 20 violation lines of 300 characters and a count of the rest) and the vendor's error
+table (error 30, "invalid or expired token", from /GET/). The verdict words are left to
+tests/test_journal.py.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def test_answers_outside_the_documented_endpoints_and_faults_are_not_judged() ->
 
 
 def test_a_5xx_no_fault_asked_for_is_the_mocks_own_violation() -> None:
-    # README "Journal verdicts and notes": a 500 from the mock is always a bug.
+    # docs/admin-api.md "Journal verdicts and notes": a 500 from the mock is always a bug.
     for status in (500, 503):
         found = entry(1, endpoint="GET", status=status, response="x").response_violations
         assert found == (f"HTTP {status} is not a documented answer of /GET/",)
@@ -141,7 +141,7 @@ def note(number: int, message: str = "accepted") -> Note:
 
 
 def test_notes_are_bounded_like_violations() -> None:
-    # README: at most 20 lines of 300 characters each.
+    # docs/limits.md: at most 20 lines of 300 characters each.
     many = entry(1, notes=tuple(note(i, "m" * 310) for i in range(25)))
     assert [n.id for n in many.notes] == [f"kind-{i}" for i in range(20)]
     assert {n.message for n in many.notes} == {"m" * 300 + "…[+10 chars]"}
@@ -155,9 +155,9 @@ def test_the_error_reason_is_cut_to_300_characters() -> None:
 
 
 def test_verdict_and_reasons_of_an_error_notes_and_a_clean_answer() -> None:
-    # README "Journal verdicts and notes": an error answered is a violation, its reason the
-    # error's when no rule was broken; notes alone are `notes`; else `conforms`, no reason.
-    # (No endpoint: the answer is not judged, so only these fields count.)
+    # docs/admin-api.md "Journal verdicts and notes": an error answered is a violation, its reason
+    # the error's when no rule was broken; notes alone are `notes`; else `conforms`, no reason. (No
+    # endpoint: the answer is not judged, so only these fields count.)
     error = entry(1, error_reason="error 30")
     assert (error.verdict, error.reasons) == ("violations", ("error 30",))
     noted = entry(2, notes=(note(1, "lenient"),))

@@ -1,6 +1,6 @@
 """lint: shadowed numbers, unreachable scenarios, dangling references, dead settings.
 
-Oracles: README "Scenario files" (the first matching scenario wins; an operator not in
+Oracles: docs/scenarios.md (the first matching scenario wins; an operator not in
 `operators` gives error 13; `consent_required` only for matching_notp; `numverify` only for
 numVerify; an initiate_error ends the request at /IDMOBILE/; consent decisions deny, wrong_otp
 and operator_failure end with 21, 20 and 18; abandon never reaches the operator) and

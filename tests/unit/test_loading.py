@@ -1,6 +1,6 @@
 """Scenario documents -> ScenarioSet, and the checks beyond the schema, with file:line.
 
-Oracles: README "Scenario files" (fields and defaults: licence operators/scopes all when
+Oracles: docs/scenarios.md (fields and defaults: licence operators/scopes all when
 absent, operator status `available`, fault endpoint `any`, status 503, hang 300 s; a
 scenario's faults only on its requests; numbers compared in E.164; layering of files and
 directories in name order, *.yaml and *.yml only; only regular files read; error ids must be

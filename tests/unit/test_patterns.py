@@ -1,6 +1,6 @@
 """NumberPattern: RE2 syntax, linear time, and the messages a refused pattern gets.
 
-Oracles: README "Scenario files" (patterns in RE2 syntax, searched in the E.164 form;
+Oracles: docs/scenarios.md (patterns in RE2 syntax, searched in the E.164 form;
 backreferences and lookarounds refused; a program over 64 KiB refused as "pattern too large";
 a lone surrogate refused) and RE2's own syntax.
 """

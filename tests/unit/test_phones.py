@@ -1,6 +1,6 @@
 """Phone numbers (domain/phones.py): the formats clients send, errors 10 and 09.
 
-Oracles: README "Contract notes", "Phone numbers" (formats, region FR unless `country` says
+Oracles: docs/contract-notes.md "Phone numbers" (formats, region FR unless `country` says
 otherwise, only mobile lines eligible, ARCEP's fiction range +33 6 39 98 xx xx counts as
 mobile) and the French and Belgian numbering plans (ARCEP: 06/07 mobile, 01-05 geographic,
 08 special; BIPT: 04xx mobile). NANP numbers cannot be told apart (libphonenumber's FAQ:

@@ -1,10 +1,10 @@
 """Pseudonymiser: deterministic, plausible fakes that never contain an original.
 
-Oracles: README "A validating proxy" (numbers become fiction-range numbers +33 6 39 98 8x xx;
-names, emails, addresses, dates and subscriber ids become deterministic fakes keyed by the
-seed), the module's documented ranges (birthdates 1940-2004, updated_at 2015-2024, days
-1-28, street numbers 1-120, birthplace a département 01-95) and the tables of fakes, read
-here as the sets the fakes come from; properties over many originals.
+Oracles: docs/contract-testing.md "A validating proxy" (numbers become fiction-range numbers +33 6
+39 98 8x xx; names, emails, addresses, dates and subscriber ids become deterministic fakes keyed by
+the seed), the module's documented ranges (birthdates 1940-2004, updated_at 2015-2024, days 1-28,
+street numbers 1-120, birthplace a département 01-95) and the tables of fakes, read here as the sets
+the fakes come from; properties over many originals.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Recorder: observed exchanges -> a scenario document that replays them.
 
-Oracles: README "A validating proxy" and its limits row (pseudonymised numbers in
-+33 6 39 98 8x xx, client secrets `recorded-secret`, 1,000 numbers, the latest 32 flows of
-each, 10,000 flows waiting for /GET/), the recorder's documented rules (one scenario per
-number; initiate_error from an /IDMOBILE/ error, result_error from a /GET/ one; pending polls
-after the first; consent auto when the first poll had the answer; an error the request's own
-violations explain is not recorded), the vendor docs (05 and 07 belong to the matching
-scopes; scores 0 to 1 or "") and hand-written exchanges.
+Oracles: docs/contract-testing.md "A validating proxy" and its row in docs/limits.md (pseudonymised
+numbers in +33 6 39 98 8x xx, client secrets `recorded-secret`, 1,000 numbers, the latest 32 flows
+of each, 10,000 flows waiting for /GET/), the recorder's documented rules (one scenario per number;
+initiate_error from an /IDMOBILE/ error, result_error from a /GET/ one; pending polls after the
+first; consent auto when the first poll had the answer; an error the request's own violations
+explain is not recorded), the vendor docs (05 and 07 belong to the matching scopes; scores 0 to 1 or
+"") and hand-written exchanges.
 """
 
 from __future__ import annotations
@@ -376,8 +376,8 @@ def test_every_request_past_the_capacity_is_counted(monkeypatch: pytest.MonkeyPa
 
 
 def test_no_fake_is_a_name_seen_anywhere_in_the_recording() -> None:
-    # README "A validating proxy": personal data is pseudonymised; a fake of one number's
-    # subscriber must not be the real name of another, from a result or from user_infos.
+    # docs/contract-testing.md "A validating proxy": personal data is pseudonymised; a fake of one
+    # number's subscriber must not be the real name of another, from a result or from user_infos.
     rec = Recorder()
     start(rec, "matching", err("16"), number="0639987013", user_infos={"lastname": "Carpentier"})
     start(rec, "matching", err("16"), number="0639987014", user_infos={"lastname": "Delorme"})

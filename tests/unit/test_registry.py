@@ -1,11 +1,11 @@
 """Loaded scenarios and runtime layers per namespace (domain/registry.py).
 
-Oracles: README "Isolation of parallel tests" (scenarios added without a namespace apply to
-all; a namespace's own apply to it alone), "Limits and guarantees" (the namespace rule
-`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`, an empty value refused; a namespace without runtime
-scenarios uses the default view), "Hot reload" (a broken file keeps the last good set, and
-the reload reports why) and the admin API table (PUT makes a document the whole runtime
-layer; reset of one namespace or all).
+Oracles: docs/admin-api.md "Isolation of parallel tests" (scenarios added without a namespace apply
+to all; a namespace's own apply to it alone), "Limits and guarantees" (the namespace rule
+`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`, an empty value refused; a namespace without runtime scenarios
+uses the default view), "Hot reload" (a broken file keeps the last good set, and the reload reports
+why) and the admin API table (PUT makes a document the whole runtime layer; reset of one namespace
+or all).
 """
 
 from __future__ import annotations

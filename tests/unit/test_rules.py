@@ -1,10 +1,10 @@
 """The rules of each endpoint, checked one by one (domain/rules.py).
 
-Oracles: the README's Contract notes ("Missing, empty, wrong", "Precedence", "Licences and
-operators", "The matching result") and the scenario file reference (licence scopes and
-operators, operator status, scopes and requires_phone, initiate_error, match.raw). Which error
-a rule answers is the catalogue's data; what is checked here is *when* each rule is broken,
-what its answer names (operator, scope, reason), and that the first broken rule answers.
+Oracles: the Contract notes (docs/contract-notes.md) ("Missing, empty, wrong", "Precedence",
+"Licences and operators", "The matching result") and the scenario file reference (licence scopes and
+operators, operator status, scopes and requires_phone, initiate_error, match.raw). Which error a
+rule answers is the catalogue's data; what is checked here is *when* each rule is broken, what its
+answer names (operator, scope, reason), and that the first broken rule answers.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def answer(view: ScenarioSet | None = None, **params: Any) -> DqeError:
 
 def test_a_valid_request_breaks_no_rule() -> None:
     assert broken() == "none"
-    assert broken("GET") == "30"  # no session was opened with the token (README: 30)
+    assert broken("GET") == "30"  # no session opened with the token (docs/contract-notes.md: 30)
 
 
 @pytest.mark.parametrize(

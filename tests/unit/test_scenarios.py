@@ -1,6 +1,6 @@
 """The scenario model: matching, per-scope outcomes, layering.
 
-Oracles: README "Scenario files" (layering: a later licence, operator, scenario or fault with
+Oracles: docs/scenarios.md (layering: a later licence, operator, scenario or fault with
 the same code, name or id replaces the earlier one, later files matched first, the first
 listed scenario wins; `match` by numbers, inclusive range of same-length E.164 numbers, RE2
 pattern, raw text or `any`, narrowed by `licences` and `scopes`, a combined scope matching

@@ -94,7 +94,7 @@ def test_street_parts() -> None:
 
 
 def test_pinned_scores_replace_computed_ones_key_by_key() -> None:
-    """README "Scenario files": `scores` pins scores; keys left out are computed."""
+    """docs/scenarios.md: `scores` pins scores; keys left out are computed."""
     computed = compute_scores({"firstname": "Jean", "locality": "Paris"}, RECORD)
     pinned = apply_pinned(computed, {"given_name": 0.1, "address": {"postal_code": 0.2}})
     assert pinned["given_name"] == 0.1
@@ -116,7 +116,8 @@ def test_pack_refuses_what_is_not_hundredths(score: Any) -> None:
 
 
 def test_pack_is_one_byte_a_score_empty_as_255() -> None:
-    """README "State": one byte per score, "" is 255, 0.00..1.00 are 0..100."""
+    """docs/limits.md "State, stopping and safe methods" (a session's size): one byte per score,
+    "" is 255, 0.00..1.00 are 0..100."""
     scores = compute_scores({"firstname": "Jean", "lastname": "Dupont", "gender": "Mme"}, RECORD)
     # family_name, gender, birthdate, given_name, email, then the address fields
     assert pack(scores) == bytes([100, 0, 255, 100, 255, 255, 255, 255, 255])
@@ -207,7 +208,7 @@ def test_maiden_names_count_in_the_score_object(user: dict[str, str], expected: 
 
 
 def test_street_numbers_count_in_the_score_object() -> None:
-    """README "Matching scores": another number in the same street is 0.7."""
+    """docs/matching-scores.md: another number in the same street is 0.7."""
     user = {"street_address": "rue de la Paix", "number": "12"}
     assert compute_scores(user, RECORD)["address"]["street_address"] == 0.7
     as_json_number = {"street_address": "rue de la Paix", "number": 12}

@@ -1,5 +1,5 @@
 """Issue 13's property "a score never rises when a value is made less similar by an added edit",
-in the strongest form the tiered rules keep (README "Matching scores", "When an edit can raise
+in the strongest form the tiered rules keep (docs/matching-scores.md, "When an edit can raise
 a score").
 
 It holds for the scorers built on the normalised Indel ratio (street, locality, email), for

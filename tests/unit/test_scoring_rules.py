@@ -1,6 +1,6 @@
 """Which rule produced each score (the `explain_*` scorers behind `dqe-mock score`).
 
-One row per rule of README "Matching scores": the values, the score that rule gives (its
+One row per rule of docs/matching-scores.md: the values, the score that rule gives (its
 documented constant, or the worked table's figure) and the rule's label as the user reads it.
 """
 

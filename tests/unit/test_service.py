@@ -1,10 +1,10 @@
 """The mock's behaviour over plain parameters (domain/service.py), without HTTP.
 
 Oracles: the vendor pages (token body, expires_in a string, pending then result, the consent
-answer's `operator` and `url`), the README's Contract notes ("The matching result", "The
-consent step", "Precedence"), its admin table (timelines, reset per namespace, the journal's
-scenario and token columns) and the scenario file reference (token_ttl, consent.auto, pending
-polls, result_error). The scenario document is written here, by hand.
+answer's `operator` and `url`), the Contract notes (docs/contract-notes.md) ("The matching result",
+"The consent step", "Precedence"), its admin table (timelines, reset per namespace, the journal's
+scenario and token columns) and the scenario file reference (token_ttl, consent.auto, pending polls,
+result_error). The scenario document is written here, by hand.
 """
 
 from __future__ import annotations
@@ -453,7 +453,7 @@ def test_the_consent_step_through_the_service() -> None:
 def test_the_code_reaches_the_consent_step() -> None:
     mock, state = make()
     tok = token(mock)
-    initiate(mock, tok, "+33639987003", scope="formfilling")  # a code by SMS (README)
+    initiate(mock, tok, "+33639987003", scope="formfilling")  # a code by SMS (docs/consent-page.md)
     session = state.sessions.by_token(tok)
     assert session is not None
     assert mock.consent(session.id, "approve", "000000") is not None  # not the default code

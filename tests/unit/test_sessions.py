@@ -1,10 +1,10 @@
 """Sessions (domain/sessions.py): the timeline, consent, pending, final errors, the store.
 
-Oracles: README "The operator consent page" (Refuse: 21, wrong code: 20, operator failure:
-18; redirect status success only on approve), README "Contract notes" (a second /IDMOBILE/
-with the same token replaces the first session), the pending rule of README "Scenario files"
+Oracles: docs/consent-page.md (Refuse: 21, wrong code: 20, operator failure:
+18; redirect status success only on approve), docs/contract-notes.md (a second /IDMOBILE/
+with the same token replaces the first session), the pending rule of docs/scenarios.md
 (`pending: {polls: N}` answers pending N times; `seconds: S` until S seconds after consent),
-README "Limits and guarantees" (past the limit the session that finished first goes, else the
+docs/limits.md (past the limit the session that finished first goes, else the
 oldest) and hand-written tables.
 """
 
@@ -111,7 +111,7 @@ def test_the_shared_facts_are_bounded() -> None:
 
 @pytest.mark.parametrize(
     ("decision", "status", "error"),
-    [  # README "The operator consent page"
+    [  # docs/consent-page.md
         ("approve", "success", None),
         ("deny", "error", "21"),
         ("wrong_otp", "error", "20"),
@@ -321,7 +321,7 @@ def test_pages_follow_arrival_with_a_cursor() -> None:
     assert store.page(limit=5) == (sessions, None)
     for n in range(5, 101):
         store.put(make(sid=f"s{n}", token=f"TK{n}"))
-    page, cursor = store.page()  # 100 by default (README "State, stopping and safe methods")
+    page, cursor = store.page()  # 100 by default (docs/limits.md)
     assert (len(page), cursor) == (100, 100)
 
 

@@ -1,10 +1,11 @@
 """Access tokens (domain/tokens.py): lifetime, validity, eviction, reset.
 
-Oracles: the token page documents `expires_in` as the token's lifetime in seconds (README
-"Contract notes": `"300"`), as OAuth 2 does (RFC 6749 §5.1); a token issued at t with lifetime
-L is usable while less than L seconds have passed, and error 30 from t + L on (README "Magic
-numbers": licence 100004's tokens live 5 s, then error 30). Eviction rules: README "Limits and
-guarantees" (the token that expired first is forgotten, else the oldest).
+Oracles: the token page documents `expires_in` as the token's lifetime in seconds
+(docs/contract-notes.md, "HTTP status": `"300"`), as OAuth 2 does (RFC 6749 §5.1); a token issued at
+t with lifetime L is usable while less than L seconds have passed, and error 30 from t + L on
+(README "Magic numbers": licence 100004's tokens live 5 s, then error 30). Eviction rules:
+docs/limits.md "State, stopping and safe methods" (the token that expired first is forgotten, else
+the oldest).
 """
 
 from __future__ import annotations

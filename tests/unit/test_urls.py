@@ -1,6 +1,6 @@
 """URLs the mock accepts and builds (domain/urls.py).
 
-Oracles: README "Reading requests", "URLs the mock builds" (an absolute http(s) URI as RFC 3986
+Oracles: docs/limits.md "URLs the mock builds" (an absolute http(s) URI as RFC 3986
 writes it, a host, a port in 1..65535 when given, no user information; the redirect gives the
 URL back byte for byte and appends token and status with `?` or `&` as needed, replacing the
 partner's own, the fragment last; `--public-url` without query or fragment), RFC 3986's

@@ -1,11 +1,10 @@
 """parse_document: bounded YAML, every problem as `file:line: reason`.
 
-Oracles: README "Scenario files" limits table and the paragraph under it (empty document,
-forbidden characters, lone surrogates, duplicate keys at the second, `<<` overrides allowed,
-.nan/.inf refused, 2024-13-45 refused, an alias containing itself, nesting of 32 levels,
-numbers of 32 characters, expanded size capped like the text, 100 problems of 300
-characters), the YAML 1.1 spec for what a text means, and JSON Pointer (RFC 6901) for the
-line index.
+Oracles: docs/limits.md "Scenario documents and hot reload" limits table and the paragraph under it
+(empty document, forbidden characters, lone surrogates, duplicate keys at the second, `<<` overrides
+allowed, .nan/.inf refused, 2024-13-45 refused, an alias containing itself, nesting of 32 levels,
+numbers of 32 characters, expanded size capped like the text, 100 problems of 300 characters), the
+YAML 1.1 spec for what a text means, and JSON Pointer (RFC 6901) for the line index.
 """
 
 from __future__ import annotations

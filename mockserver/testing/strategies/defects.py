@@ -4,9 +4,9 @@ This table is the negative strategies' oracle: nothing here (or in the strategie
 mock, its validator or its decoding what a defective request should get. Each row names the
 defect, the error id, and where that id comes from: a page of shared/dqe-docs/ (the error
 tables of /IDMOBILE/ are the same on numverify.txt, formfilling.txt and matching-notp.txt;
-those of /GET/ on numverify.txt and formfilling.txt, Step 2), or the README's Contract notes
-where the pages are silent or contradict each other. The token page is not among the shared
-pages; its two errors are the README's note "HTTP status".
+those of /GET/ on numverify.txt and formfilling.txt, Step 2), or the Contract notes
+(docs/contract-notes.md) where the pages are silent or contradict each other. The token page
+is not among the shared pages; its two errors are the Contract note "HTTP status".
 
 Every /GET/ defect is drawn for a token that started no check, which alone gets 30: the ids
 below (01, 04) are those errors.json's precedence lists before 30 for /GET/.
@@ -28,9 +28,9 @@ class Defect:
 
 _IDM = "/IDMOBILE/ error table (numverify.txt, formfilling.txt, matching-notp.txt)"
 _GET = "/GET/ error table (numverify.txt, formfilling.txt, Step 2)"
-_MISSING = "README Contract notes, 'Missing, empty, wrong'"
-_TOKEN = "README Contract notes, 'HTTP status' (the token page: 400 Invalid Request)"
-_CLIENT = "README Contract notes, 'HTTP status' (the token page: 400 Invalid Client)"
+_MISSING = "docs/contract-notes.md, 'Missing, empty, wrong'"
+_TOKEN = "docs/contract-notes.md, 'HTTP status' (the token page: 400 Invalid Request)"
+_CLIENT = "docs/contract-notes.md, 'HTTP status' (the token page: 400 Invalid Client)"
 
 
 def _table(*rows: tuple[str, str, str]) -> dict[str, Defect]:
@@ -70,7 +70,7 @@ IDMOBILE = _table(
     ("country not two letters", "01", "matching-notp.txt: country, ISO 2-letter code; 01"),
     ("licence unknown", "02", f"{_IDM}: 02 invalid licence key"),
     ("token unknown", "30", f"{_IDM}: 30 invalid or expired token"),
-    ("number a landline", "09", f"{_IDM}: 09 ineligible; README 'Phone numbers': mobiles only"),
+    ("number a landline", "09", f"{_IDM}: 09; Contract notes 'Phone numbers': mobiles only"),
     ("number not a phone number", "10", f"{_IDM}: 10 the phone number does not exist"),
 )
 

@@ -71,3 +71,27 @@ def test_odd_journal_limits_get_a_json_400(mock: MockServer, limit: str) -> None
     status, answer = raw(mock, "GET", f"/__admin/journal?limit={limit}")
     assert status == 400
     assert "limit" in json.loads(answer)["error"]
+
+
+TOKEN = "TKf656593d44d3b5d3d9eca5c89e176d3227ae6f30"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "said"),
+    [
+        # Found by an outside tester: the 405 repeated the path, token and all.
+        ("POST", f"/__admin/sessions/{TOKEN}/scenario", 405,
+         "POST is not allowed at this path; allowed: GET, HEAD"),
+        ("DELETE", f"/__admin/sessions/{TOKEN}", 405,
+         "DELETE is not allowed at this path; allowed: GET, HEAD"),
+        ("GET", f"/__admin/sessions/{TOKEN}/nothing", 404,
+         "not_found"),
+    ],
+)  # fmt: skip
+def test_an_admin_error_never_repeats_the_request_target(
+    mock: MockServer, method: str, path: str, status: int, said: str
+) -> None:
+    code, body = raw(mock, method, path)
+    assert code == status
+    assert json.loads(body)["error"] == said
+    assert TOKEN.encode() not in body

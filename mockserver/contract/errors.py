@@ -107,12 +107,20 @@ def error_id_of(body: Any) -> str | None:
 @dataclass(frozen=True)
 class Rule:
     """One rule of an endpoint, in the catalogue's precedence: its name, the error id it
-    answers, and whether the request schema checks it (its violations carry that id)."""
+    answers, whether the request schema checks it (its violations carry that id), and
+    whether it is about the request's own form (`request`: breaking it breaks the contract,
+    as breaking a schema rule does)."""
 
     name: str
     error_id: str
     description: str
     schema: bool = False
+    request: bool = False
+
+    @property
+    def breaks_contract(self) -> bool:
+        """Does a request breaking this rule break the documented request contract?"""
+        return self.schema or self.request
 
 
 class UnknownErrorId(KeyError):
@@ -128,7 +136,13 @@ class ErrorCatalogue:
         self.token = {e.id: e for e in map(_entry, data["token_errors"])}
         self.rules: dict[str, tuple[Rule, ...]] = {
             endpoint: tuple(
-                Rule(r["rule"], r["id"], r["description"], bool(r.get("schema", False)))
+                Rule(
+                    r["rule"],
+                    r["id"],
+                    r["description"],
+                    bool(r.get("schema", False)),
+                    bool(r.get("request", False)),
+                )
                 for r in rules
             )
             for endpoint, rules in data["precedence"].items()

@@ -282,18 +282,25 @@ def _schema_broken(a: Attempt, rule: Rule) -> Broken | None:
 def first_broken(endpoint: str, attempt: Attempt) -> DqeError | None:
     """The error of the first rule `attempt` breaks, in the catalogue's order for
     `endpoint` ('ACCESS_TOKEN', 'IDMOBILE' or 'GET'); None when every rule holds."""
+    found = first_broken_rule(endpoint, attempt)
+    return found[1] if found else None
+
+
+def first_broken_rule(endpoint: str, attempt: Attempt) -> tuple[Rule, DqeError] | None:
+    """first_broken's error with the rule that answered it; None when every rule holds."""
     for rule in catalogue().rules[endpoint]:
         broken = _schema_broken(attempt, rule) if rule.schema else CHECKS[rule.name](attempt)
         if broken is not None:
             error_id = broken.error_id or rule.error_id
             entry = catalogue().get(error_id)
             named = any(OPERATOR_PLACEHOLDER in label for label in entry.all_labels())
-            return DqeError(
+            error = DqeError(
                 error_id,
                 reason=broken.reason,
                 operator=attempt.operator_name if named else None,
                 scope=attempt.scope or None,
             )
+            return rule, error
     return None
 
 

@@ -23,7 +23,7 @@ from mockserver.domain.consent import ConsentDesk, ConsentStep, Replaced
 from mockserver.domain.faults import FaultBook, FaultTarget
 from mockserver.domain.journal import Journal
 from mockserver.domain.registry import DEFAULT_NAMESPACE, ScenarioRegistry, valid_namespace
-from mockserver.domain.rules import Attempt, first_broken, licence_of
+from mockserver.domain.rules import Attempt, first_broken_rule, licence_of
 from mockserver.domain.scenarios import DEFAULT_TOKEN_TTL, ScenarioSet
 from mockserver.domain.scoring import compute_scores, pack
 from mockserver.domain.sessions import Phase, Session, SessionStore
@@ -160,9 +160,12 @@ class IdMobile:
         if "token" in params:
             call.token = str(params["token"])
         attempt = self._attempt(params, schema, call)
-        error = first_broken(endpoint, attempt)
+        broken = first_broken_rule(endpoint, attempt)
         call.scenario_id = attempt.known_scenario_id
-        if error is not None:
+        if broken is not None:
+            rule, error = broken
+            if rule.request:  # the schema's own violations are already the call's
+                call.request_violations += (f"{rule.name}: {error.reason}",)
             raise error
         return attempt
 

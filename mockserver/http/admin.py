@@ -72,12 +72,17 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPNotFound as exc:
         if exc.content_type == "application/json":
             raise
-        raise _fail(404, f"no admin call {request.method} {request.path}") from exc
+        # The request target is never repeated (a token may be in the path): the method only.
+        raise _fail(
+            404, f"no admin call {request.method} at this path (see /openapi.json, tag admin)"
+        ) from exc
     except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        said = f"{request.method} is not allowed at this path; allowed: {allowed}"
         raise web.HTTPMethodNotAllowed(
             request.method,
             exc.allowed_methods,
-            text=json.dumps({"error": f"{request.method} is not allowed on {request.path}"}),
+            text=json.dumps({"error": said}),
             content_type="application/json",
         ) from exc
 

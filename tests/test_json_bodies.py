@@ -80,3 +80,42 @@ async def test_a_user_infos_object_in_json_is_read(dqe: DqeClient) -> None:
     status, answer = await post_json(dqe, "/IDMOBILE/", body)
     assert status == 200
     assert answer["family_name"] == 1.0  # the pack's record of this number: Dupont
+
+
+async def test_what_rfc_8259_does_not_call_json_is_refused(dqe: DqeClient) -> None:
+    # Found by an outside tester: Python's json read NaN, Infinity and 1e99999 (inf) as
+    # numbers, and kept the last of a repeated member. RFC 8259 section 6: "Numeric values
+    # that cannot be represented ... (such as Infinity and NaN) are not permitted"; the mock
+    # reads a repeated member as a repeated parameter: the first value (note
+    # repeated-parameter). Expected ids by hand: a body that is not JSON is 01; a user_infos
+    # that is not JSON is 06 (the docs' error table).
+    token = await dqe.token()
+    rows = Rows()
+    table: list[tuple[str, dict[str, str], str | None]] = [
+        ("NaN member", {"mode": "NaN"}, "01"),
+        ("Infinity member", {"mode": "-Infinity"}, "01"),
+        ("overflowing member", {"mode": "1e99999"}, "01"),
+        ("NaN in user_infos", {"scope": '"matching_notp"',
+                               "user_infos": '"{\\"phone\\": \\"0639980001\\", \\"x\\": NaN}"'},
+         "06"),
+        ("Infinity in a user_infos object", {"scope": '"matching_notp"',
+                                             "user_infos": '{"phone": "0639980001", "x": 1e999}'},
+         "01"),
+    ]  # fmt: skip
+    for name, changes, expected in table:
+        with rows.row(name):
+            status, answer = await post_json(dqe, "/IDMOBILE/", idmobile(token, **changes))
+            assert status == 200
+            assert error_id_of(answer) == expected, answer
+    rows.check(len(table))
+
+
+async def test_a_repeated_json_member_keeps_its_first_value_with_a_note(dqe: DqeClient) -> None:
+    token = await dqe.token()
+    body = idmobile(token).removesuffix("}") + ', "licence": "999999"}'  # unknown: 02 if read
+    status, answer = await post_json(dqe, "/IDMOBILE/", body)
+    assert (status, answer["status"]) == (200, "success"), answer
+    async with dqe.session.get(dqe.base_url.with_path("/__admin/journal")) as reply:
+        entry = (await reply.json())["entries"][-1]
+    assert entry["params"]["licence"] == "100001"
+    assert "repeated-parameter" in [note["id"] for note in entry["notes"]], entry

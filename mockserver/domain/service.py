@@ -7,11 +7,11 @@ error is raised as DqeError and rendered once, by the HTTP layer.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from mockserver.contract import strictjson
 from mockserver.contract.conformance import Note
 from mockserver.contract.errors import DqeError
 from mockserver.contract.schemas import ViolationSet, contract
@@ -130,8 +130,8 @@ def parse_params(raw: Mapping[str, str]) -> dict[str, Any]:
     if isinstance(text, str) and not text.strip():
         params["user_infos"] = ""  # blank counts as empty (05 where it is mandatory)
     elif isinstance(text, str):
-        with contextlib.suppress(ValueError, RecursionError):
-            params["user_infos"] = json.loads(text)
+        with contextlib.suppress(ValueError, RecursionError):  # NaN, Infinity: not JSON (06)
+            params["user_infos"] = strictjson.loads(text)
     return params
 
 

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
+from mockserver.contract import strictjson
 from mockserver.http.body import BodyError, bounded, limits_of, once, read_body, too_large
 from mockserver.http.charsets import DEFAULT_CHARSET, CharsetError, codec_of, decode_text
 
@@ -29,6 +30,14 @@ Pairs = list[tuple[str, str]]
 # Decoded once per request; a failure is remembered (the journal decodes after the handler).
 _PARAMS: web.RequestKey[dict[str, str] | Exception] = web.RequestKey("params")
 _FORM: web.RequestKey[Pairs | Exception] = web.RequestKey("form")
+# The member names a JSON body repeats (the first value is used, as for a form).
+_JSON_REPEATS: web.RequestKey[tuple[str, ...]] = web.RequestKey("json_repeats")
+
+
+def json_repeats(request: web.Request) -> tuple[str, ...]:
+    """The member names the request's JSON body repeated; () for any other request."""
+    repeats: tuple[str, ...] = request.get(_JSON_REPEATS, ())
+    return repeats
 
 
 class DecodeError(ValueError):
@@ -131,13 +140,16 @@ async def _body(request: web.Request) -> dict[str, str]:
     if ctype == "application/json":
         # Not documented, but some clients send JSON: accept an object of scalars.
         try:
-            data = json.loads(decode_text(raw, request.charset, "the JSON body"))
+            data, repeats = strictjson.loads_with_repeats(
+                decode_text(raw, request.charset, "the JSON body")
+            )
         except CharsetError as exc:
             raise DecodeError(str(exc)) from exc
         except (ValueError, RecursionError) as exc:
             raise DecodeError(f"the JSON body does not parse: {exc}") from exc
         if not isinstance(data, dict):
             raise DecodeError("the JSON body is not an object")
+        request[_JSON_REPEATS] = repeats
         return _json_params(data)
     if not raw.strip():
         return {}

@@ -18,6 +18,7 @@ from mockserver.http.decode import (
     DecodeError,
     decode,
     form_pairs,
+    json_repeats,
     query_pairs,
 )
 from mockserver.http.keys import SERVICE, SETTINGS, call_of, json_answer
@@ -85,6 +86,7 @@ async def _found_notes(request: web.Request, endpoint: str, params: dict[str, st
     if request.method == "POST" and request.content_type in FORM_TYPES:
         sources.append([k for k, _ in await form_pairs(request)])
     repeated = [k for keys in sources for k in set(keys) if keys.count(k) > 1]
+    repeated += json_repeats(request)
     body = request.method == "POST" and request.body_exists
     shape = RequestShape(
         endpoint,

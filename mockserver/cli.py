@@ -361,26 +361,16 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
     _add_report_rules(serve)
 
 
-def _non_negative_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, not {text}")
-    return value
-
-
 def _add_report_rules(serve: argparse.ArgumentParser) -> None:
     """The client report's behaviour rules (docs/client-report.md)."""
     interval, backoff = default(Settings, "min_poll_interval"), default(Settings, "min_backoff")
     serve.add_argument(
-        "--min-poll-interval", type=_non_negative_seconds, default=interval, metavar="SECONDS",
+        "--min-poll-interval", type=_grace_seconds, default=interval, metavar="SECONDS",
         help=f"report a session that polls /GET/ sooner than this after its previous poll "
         f"(default {interval:g}; 0 turns the rule off)",
     )  # fmt: skip
     serve.add_argument(
-        "--min-backoff", type=_non_negative_seconds, default=backoff, metavar="SECONDS",
+        "--min-backoff", type=_grace_seconds, default=backoff, metavar="SECONDS",
         help=f"report a retry sent sooner than this after an injected 5xx fault (default "
         f"{backoff:g})",
     )  # fmt: skip

@@ -71,9 +71,13 @@ WORKDIR /home/dqe
 EXPOSE 8080
 
 # Healthy once the server answers /__admin/health; a 401 (the server runs with --admin-token)
-# is an answer too. Python's urllib: the image needs no curl.
+# is an answer too. Python's urllib: the image needs no curl. The port is the one the server
+# listens on: read from PID 1's command line (/proc/1/cmdline, the check's argument), the last
+# --port N or --port=N there (argparse's rule: the last one given wins, so `docker run dqe-mock
+# --port 9000` is checked on 9000), 8080 when none is found. --port 0 (a free port) cannot be
+# checked this way and turns unhealthy.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.error, urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:8080/__admin/health', timeout=4)\nexcept urllib.error.HTTPError as exc:\n    sys.exit(exc.code != 401)\nexcept OSError:\n    sys.exit(1)"]
+    CMD ["python3", "-c", "import sys, urllib.error, urllib.request\ntry:\n    with open(sys.argv[1], 'rb') as file:\n        args = file.read().decode(errors='replace').split('\\0')\nexcept OSError:\n    args = []\nport = '8080'\nfor i, arg in enumerate(args):\n    name, eq, value = arg.partition('=')\n    if len(name) > 3 and '--port'.startswith(name):\n        port = value if eq else args[i + 1] if i + 1 < len(args) else port\ntry:\n    urllib.request.urlopen(f'http://127.0.0.1:{int(port)}/__admin/health', timeout=4)\nexcept urllib.error.HTTPError as exc:\n    sys.exit(exc.code != 401)\nexcept (OSError, ValueError):\n    sys.exit(1)", "/proc/1/cmdline"]
 
 # Exec form: dqe-mock is PID 1 and receives SIGTERM from `docker stop`: it stops listening, lets
 # requests in flight finish (--shutdown-timeout) and exits 0.

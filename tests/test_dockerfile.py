@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,9 @@ def test_the_entrypoint_is_a_serve_command_the_cli_accepts() -> None:
     assert args.host == "0.0.0.0"
     assert final("EXPOSE") == str(args.port) == "8080"
     assert HEALTH_PATH in " ".join(healthcheck_argv())
-    assert f":{args.port}{HEALTH_PATH}" in " ".join(healthcheck_argv())
+    # The check reads the port from PID 1's command line, 8080 (the entry point's) by default.
+    assert healthcheck_argv()[-1] == "/proc/1/cmdline"
+    assert "port = '8080'" in healthcheck_argv()[-2]
 
 
 def test_the_healthcheck_needs_no_curl() -> None:
@@ -204,30 +207,66 @@ def test_dockerignore_lets_in_only_what_the_build_copies() -> None:
 # -- the HEALTHCHECK's command against a real server --------------------------------------------
 
 
-def health_probe(port: int) -> subprocess.CompletedProcess[str]:
-    """The HEALTHCHECK's command, pointed at 127.0.0.1:`port` and run by this Python."""
+def health_probe(tmp_path: Path, command_line: list[str]) -> subprocess.CompletedProcess[str]:
+    """The HEALTHCHECK's command, run by this Python, reading `command_line` as PID 1's (a file
+    written as /proc/1/cmdline is: each argument followed by a NUL) instead of
+    /proc/1/cmdline."""
     argv = healthcheck_argv()
-    code = argv[-1].replace("127.0.0.1:8080", f"127.0.0.1:{port}")
-    assert code != argv[-1]
+    assert argv[-1] == "/proc/1/cmdline"
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_bytes(b"".join(arg.encode() + b"\0" for arg in command_line))
     return subprocess.run(
-        [sys.executable, *argv[1:-1], code], capture_output=True, text=True, timeout=WITHIN
+        [sys.executable, *argv[1:-1], str(cmdline)], capture_output=True, text=True, timeout=WITHIN
     )
 
 
+def free_port() -> int:
+    """A port that was free a moment ago, and nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# (arguments after the image name, given the port the server listens on) -> the check's exit
+# status: the last --port given, in either form, is the one checked (argparse's rule).
+ON_ITS_PORT: list[tuple[Callable[[int], list[str]], int]] = [
+    (lambda port: ["--port", str(port)], 0),
+    (lambda port: [f"--port={port}"], 0),
+    (lambda port: ["--seed", "42", "--port", str(port), "--log-level", "WARNING"], 0),
+    (lambda port: ["--po", str(port)], 0),  # argparse accepts a unique abbreviation
+    (lambda port: ["--port", str(free_port()), "--port", str(port)], 0),
+    (lambda port: ["--port", str(port), "--port", str(free_port())], 1),
+    (lambda port: [f"--port={free_port()}"], 1),
+]
+
+
 @pytest.mark.parametrize("admin_token", [None, "s3cret"])
-async def test_the_healthcheck_passes_while_the_server_answers(admin_token: str | None) -> None:
+async def test_the_healthcheck_passes_while_the_server_answers(
+    tmp_path: Path, admin_token: str | None
+) -> None:
     """A 401 (the server runs with --admin-token) is an answer: the server is alive."""
     async with TestServer(create_app(Settings(admin_token=admin_token)), host="127.0.0.1") as srv:
         assert srv.port is not None
-        probe = await asyncio.to_thread(health_probe, srv.port)
+        command = [*entrypoint(), "--port", str(srv.port)]
+        probe = await asyncio.to_thread(health_probe, tmp_path, command)
     assert (probe.returncode, probe.stderr) == (0, "")
 
 
-def test_the_healthcheck_fails_where_nothing_listens() -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago, and nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    probe = health_probe(port)
+@pytest.mark.parametrize(("extra", "status"), ON_ITS_PORT)
+async def test_the_healthcheck_asks_the_port_the_server_listens_on(
+    tmp_path: Path, extra: Callable[[int], list[str]], status: int
+) -> None:
+    """`docker run dqe-mock --port 9000`: PID 1 is the entry point followed by those arguments."""
+    async with TestServer(create_app(Settings()), host="127.0.0.1") as srv:
+        assert srv.port is not None
+        command = [*entrypoint(), *extra(srv.port)]
+        probe = await asyncio.to_thread(health_probe, tmp_path, command)
+    assert (probe.returncode, probe.stderr) == (status, "")
+
+
+def test_the_healthcheck_fails_where_nothing_listens(tmp_path: Path) -> None:
+    probe = health_probe(tmp_path, [*entrypoint(), "--port", str(free_port())])
     assert (probe.returncode, probe.stderr) == (1, "")
 
 

@@ -80,6 +80,50 @@ SLIPS = [
     ),
 ]
 
+SUBSCRIBER_HINT = (
+    " (The operator's record of the line: what formfilling returns and matching compares against.)"
+)
+SCENARIO_KEYS = (
+    "(the keys here are: id, description, match, operator, subscriber, outcome, scopes, faults)"
+)
+HEAD = "scenarios:\n  - id: a\n    match: {numbers: ['+33639987001']}\n"
+
+# Values and keys of YAML's own types (dates, binary, null, booleans, numbers as keys): shown
+# as YAML writes them, with the fix, each at its own line (issue: Python reprs at line 1).
+YAML_TYPED = [
+    (
+        HEAD + "    subscriber:\n      birthdate: 1985-04-12\n",
+        ":5: /scenarios/0/subscriber/birthdate: 1985-04-12 is read as a date: write birthdate: "
+        '"1985-04-12"' + SUBSCRIBER_HINT,
+    ),
+    (
+        HEAD + "    subscriber:\n      updated_at: 2024-01-01T10:00:00Z\n",
+        ":5: /scenarios/0/subscriber/updated_at: 2024-01-01T10:00:00Z is read as a date and "
+        'time: write updated_at: "2024-01-01T10:00:00Z"' + SUBSCRIBER_HINT,
+    ),
+    (
+        HEAD + "    subscriber:\n      family_name: !!binary aGVsbG8=\n",
+        ":5: /scenarios/0/subscriber/family_name: !!binary aGVsbG8= is read as binary data: "
+        'write family_name: "aGVsbG8=" (no !!binary tag)' + SUBSCRIBER_HINT,
+    ),
+    (
+        HEAD + "    subscriber:\n      gender: 1985-04-12\n",
+        ":5: /scenarios/0/subscriber/gender: 1985-04-12 is not one of ['M', 'F', '']"
+        + SUBSCRIBER_HINT,
+    ),
+    (
+        HEAD + "null: 1\n",
+        ":4: /: unknown key null (the keys here are: version, description, licences, "
+        "operators, scenarios, faults)",
+    ),
+    (HEAD + "    ~: 1\n", f":4: /scenarios/0: unknown key null {SCENARIO_KEYS}"),
+    (HEAD + "    7: 1\n", f":4: /scenarios/0: unknown key 7 {SCENARIO_KEYS}"),
+    (HEAD + "    0x1f: 1\n", f":4: /scenarios/0: unknown key 31 {SCENARIO_KEYS}"),
+    (HEAD + "    yes: 1\n", f":4: /scenarios/0: unknown key true {SCENARIO_KEYS}"),
+    (HEAD + "    2024-01-01: 1\n", f":4: /scenarios/0: unknown key 2024-01-01 {SCENARIO_KEYS}"),
+    (HEAD + "    a/b~c: 1\n", f":4: /scenarios/0: unknown key 'a/b~c' {SCENARIO_KEYS}"),
+]
+
 
 def validate(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
     path = tmp_path / "typo.yaml"
@@ -96,6 +140,13 @@ def test_validate_points_at_each_slip_and_says_the_fix(
 
 @pytest.mark.parametrize(("text", "expected"), SLIPS)
 def test_each_common_slip_has_its_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    assert validate(tmp_path, text, capsys) == [expected]
+
+
+@pytest.mark.parametrize(("text", "expected"), YAML_TYPED)
+def test_yaml_typed_values_and_keys_are_written_as_yaml_at_their_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
 ) -> None:
     assert validate(tmp_path, text, capsys) == [expected]

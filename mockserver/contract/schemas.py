@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockserver.contract.errors import catalogue
+from mockserver.contract.yamltext import pointer_part, shown_in
 from mockserver.resources import schemas_dir
 
 # Formats are assertions here (dates must exist, patterns must compile), not annotations.
@@ -298,12 +299,13 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
 
 
 def _pointer(error: ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
+    parts: list[Any] = list(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [k for k in _as_list(error.validator_value) if k not in error.instance]
         if missing:
             parts.append(missing[0])
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+    # A YAML key may be null, a boolean, a date...: written as YAML writes it (yamltext.py).
+    return "".join("/" + pointer_part(p) for p in parts)
 
 
 def _sentence(error: ValidationError, pointer: str) -> str:
@@ -315,7 +317,9 @@ def _sentence(error: ValidationError, pointer: str) -> str:
     if error.validator == "maxLength" and isinstance(error.instance, str):
         # Not the text itself: it may be 256 KiB long.
         return f"{len(error.instance)} characters, over the maximum of {error.validator_value}"
-    return str(error.message)
+    # jsonschema opens most sentences with the value's Python repr: a YAML date, bytes, null or
+    # boolean is shown as YAML writes it instead (1985-04-12, not datetime.date(1985, 4, 12)).
+    return shown_in(str(error.message), error.instance)
 
 
 def _as_list(value: Any) -> list[Any]:

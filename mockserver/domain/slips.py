@@ -4,7 +4,9 @@ jsonschema says `Additional properties are not allowed ('opertor' was unexpected
 mapping that holds the key, and `12 is not of type 'string'`. A scenario file's author needs
 the key's own line, the known key it probably meant, and how to write the value: quote a
 number YAML read where text is expected, unquote one where a number is expected, a list
-where a single value was written, YAML 1.1's unquoted yes/no read as booleans.
+where a single value was written, YAML 1.1's unquoted yes/no read as booleans, an unquoted
+date (1985-04-12) or a `!!binary` value where text is expected. Values and keys of any YAML
+type are shown as YAML writes them (1985-04-12, null, true), never as Python reprs.
 
 `explain` turns one failure into `(pointer of its line, message)` pairs; the known keys and
 types come from the failing schema itself (never a copy of it).
@@ -12,6 +14,7 @@ types come from the failing schema itself (never a copy of it).
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import re
@@ -20,11 +23,14 @@ from collections.abc import Callable, Mapping
 from jsonschema.exceptions import ValidationError
 
 from mockserver.contract.schemas import Violation
+from mockserver.contract.yamltext import as_yaml, pointer_part, shown_in
 
 # The closest known key or value is suggested when difflib rates it this close (0..1).
 CUTOFF = 0.6
 # Past this many known keys, none is listed when no close one is found.
 MAX_LISTED = 12
+# A timestamp as written after `key:` (2024-01-01T10:00:00Z, 2024-01-01 10:00:00 +1).
+_TIMESTAMP = r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ][0-9:.]+(?:\s*(?:Z|[-+][0-9:]+))?)?)"
 # Words YAML 1.1 (PyYAML's safe loader) reads as booleans when unquoted.
 YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "true", "false", "y", "n"})
 _JSON_TYPES = {
@@ -66,7 +72,7 @@ def explain(
 
 def _hint(violation: Violation, error: ValidationError) -> str:
     """The schema's description the contract appended to its sentence, if any."""
-    plain = str(error.message)
+    plain = shown_in(str(error.message), error.instance)  # as schemas.py words it
     return violation.message[len(plain) :] if violation.message.startswith(plain) else ""
 
 
@@ -79,7 +85,7 @@ def _unknown_keys(pointer: str, error: ValidationError) -> list[tuple[str, str]]
     for key in instance:
         if key in known or any(re.search(p, str(key)) for p in patterns):
             continue
-        near = _closest(str(key), known)
+        near = _closest(key if isinstance(key, str) else as_yaml(key), known)
         if near:
             advice = f" (did you mean {near!r}?)"
         elif known and len(known) <= MAX_LISTED:
@@ -87,7 +93,10 @@ def _unknown_keys(pointer: str, error: ValidationError) -> list[tuple[str, str]]
         else:
             advice = ""
         found.append(
-            (f"{pointer}/{_escape(str(key))}", f"{pointer or '/'}: unknown key {key!r}{advice}")
+            (
+                f"{pointer}/{pointer_part(key)}",
+                f"{pointer or '/'}: unknown key {as_yaml(key)}{advice}",
+            )
         )
     return found
 
@@ -123,6 +132,19 @@ def _type_slip(pointer: str, error: ValidationError, line: str | None) -> str | 
                 f'{write}"{word}"'
             )
         return f"{word} is read as the boolean {str(value).lower()}; {kind} is expected"
+    if isinstance(value, datetime.date):
+        # PyYAML reads an unquoted 1985-04-12 as a date, 2024-01-01T10:00:00Z as a datetime.
+        what = "a date and time" if isinstance(value, datetime.datetime) else "a date"
+        text = _written_timestamp(line, key) or as_yaml(value)
+        if "string" in wanted:
+            return f'{text} is read as {what}: {write}"{text}"'
+        return f"{text} is read as {what}; {kind} is expected"
+    if isinstance(value, bytes):
+        shown = as_yaml(value)
+        if "string" in wanted:
+            text = shown.removeprefix("!!binary ")
+            return f'{shown} is read as binary data: {write}"{text}" (no !!binary tag)'
+        return f"{shown} is read as binary data; {kind} is expected"
     if isinstance(value, int | float):
         text = json.dumps(value)
         if "string" in wanted:
@@ -169,16 +191,21 @@ def _written_word(line: str | None, key: str) -> str | None:
     return None
 
 
+def _written_timestamp(line: str | None, key: str) -> str | None:
+    """The timestamp written after `key:` (or `- `) on `line`, as written, if found."""
+    if not line:
+        return None
+    found = re.search(rf"(?:^|[\s{{,-]){re.escape(key)}\s*:\s*{_TIMESTAMP}", line)
+    found = found or re.match(rf"\s*-\s*{_TIMESTAMP}", line)
+    return found.group(1).strip() if found else None
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
         return False
     return True
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _unescape(part: str) -> str:

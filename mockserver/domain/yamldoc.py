@@ -22,6 +22,8 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
 
+from mockserver.contract.yamltext import pointer_part
+
 # The largest scenario document, in bytes (UTF-8), and the largest it may become with its
 # aliases written out. About 1,000 scenarios; loading it takes about a second.
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -245,16 +247,22 @@ class _Measure:
 
     def _key_value(self, key: yaml.ScalarNode) -> Any:
         """What the key means: `1` and `0x1` are one key, `1` and `"1"` two."""
-        if key.tag in (_STR, _MERGE):
-            return key.value
-        try:
-            value = self.keys.construct_object(key)  # a scalar: hashable
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
-            return key.value
-        return value
+        return _key_value(self.keys, key)
 
     def _fail(self, node: yaml.Node, message: str) -> None:
         raise ScenarioFileError(self.source, [(node.start_mark.line + 1, message)])
+
+
+def _key_value(constructor: SafeConstructor, key: yaml.ScalarNode) -> Any:
+    """The key as the data holds it (None for `null:` and `~:`, True for `yes:`, 1 for `0x1:`);
+    its text when it is a string, a `<<` merge, or cannot be built."""
+    if key.tag in (_STR, _MERGE):
+        return key.value
+    try:
+        value = constructor.construct_object(key)  # a scalar: hashable
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return key.value
+    return value
 
 
 def _children(node: yaml.Node) -> Iterator[yaml.Node]:
@@ -271,6 +279,7 @@ def _index_lines(root: yaml.Node) -> dict[str, int]:
     alias is not re-entered (its parts keep the lines of the anchor)."""
     lines: dict[str, int] = {}
     seen: set[int] = set()
+    keys = SafeConstructor()
     stack: list[tuple[yaml.Node, str]] = [(root, "")]
     while stack:
         node, pointer = stack.pop()
@@ -280,10 +289,12 @@ def _index_lines(root: yaml.Node) -> dict[str, int]:
         seen.add(id(node))
         children: list[tuple[yaml.Node, str]] = []
         if isinstance(node, yaml.MappingNode):
-            # Keys are scalars: construction, which comes first, refuses any other.
+            # Keys are scalars: construction, which comes first, refuses any other. A key is
+            # named as the schema's pointers name it (`null:` and `~:` are /null, `a/b:` /a~1b).
             for key, value in node.value:
-                lines.setdefault(f"{pointer}/{key.value}", key.start_mark.line + 1)
-                children.append((value, f"{pointer}/{key.value}"))
+                part = pointer_part(_key_value(keys, key))
+                lines.setdefault(f"{pointer}/{part}", key.start_mark.line + 1)
+                children.append((value, f"{pointer}/{part}"))
         elif isinstance(node, yaml.SequenceNode):
             children = [(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
         stack.extend(reversed(children))  # the first child is taken first

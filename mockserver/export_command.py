@@ -2,8 +2,9 @@
 
 It fetches `GET /__admin/sessions/{token}/scenario` (docs/client-report.md "Export a session as a
 scenario") and writes the YAML to --output or standard output. Exit 0 when written, 1 when
-the mock refused (unknown token: 404, bad token: 400, wrong admin token: 401), 2 when the
-mock cannot be reached or the output cannot be written.
+the mock refused (unknown token: 404, bad token: 400, wrong admin token: 401), 2 for a usage
+error (a malformed --url or --namespace), an unreachable mock, or an output that cannot be
+written.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from mockserver.admin_fetch import (
+    EXIT_2,
+    Refused,
+    Unreachable,
+    admin_get,
+    cannot_write,
+    mock_url,
+    namespace,
+)
 
 # Seconds to wait for the mock's answer.
 TIMEOUT = 30.0
@@ -23,11 +32,11 @@ TIMEOUT = 30.0
 MAX_BYTES = 1024 * 1024
 
 
-EXPORT_EPILOG = """\
+EXPORT_EPILOG = f"""\
 exit status:
   0  the scenario file was written
   1  the mock refused (unknown token, another namespace, a bad token)
-  2  the mock could not be reached (one line on stderr)
+  2  {EXIT_2} (one line on stderr)
 
 examples:
   dqe-mock export-session TK2cf0096e... --url http://127.0.0.1:8080 --output replay.yaml
@@ -50,8 +59,9 @@ def add_export_command(commands: Any) -> None:
     )
     export.add_argument("token", help="the access token the session's /IDMOBILE/ request used")
     export.add_argument(
-        "--url", required=True, help="the mock's base URL, http://host:port (required)"
-    )
+        "--url", required=True, type=mock_url,
+        help="the mock's base URL, http(s)://host[:port] (required)",
+    )  # fmt: skip
     export.add_argument(
         "--admin-token",
         default=None,
@@ -59,6 +69,7 @@ def add_export_command(commands: Any) -> None:
     )
     export.add_argument(
         "--namespace",
+        type=namespace,
         default=None,
         help="the session's namespace, refused if it is another (default: the session's)",
     )
@@ -78,20 +89,26 @@ def export_url(base: str, token: str, namespace: str | None) -> str:
 def run_export(args: argparse.Namespace) -> int:
     """Fetch and write; one line on standard error when anything goes wrong."""
     url = export_url(args.url, args.token, args.namespace)
-    request = urllib.request.Request(url, headers={"Accept": "application/yaml"})
-    if args.admin_token:
-        request.add_header("Authorization", f"Bearer {args.admin_token}")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:
-            text = reply.read(MAX_BYTES + 1).decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        print(f"dqe-mock export-session: HTTP {exc.code}: {_said(exc)}", file=sys.stderr)
-        return 1
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"dqe-mock export-session: cannot reach {args.url}: {exc}", file=sys.stderr)
+    unwritable = cannot_write(args.output)
+    if unwritable:
+        print(f"dqe-mock export-session: {unwritable}", file=sys.stderr)
         return 2
-    if len(text) > MAX_BYTES:
+    try:
+        raw = admin_get(url, args.admin_token, "application/yaml", TIMEOUT, MAX_BYTES)
+    except Refused as exc:
+        print(f"dqe-mock export-session: HTTP {exc.status}: {_said(exc)}", file=sys.stderr)
+        return 1
+    except Unreachable as exc:
+        print(f"dqe-mock export-session: {exc}", file=sys.stderr)
+        return 2
+    if len(raw) > MAX_BYTES:
         print(f"dqe-mock export-session: the answer is over {MAX_BYTES} bytes", file=sys.stderr)
+        return 2
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        print("dqe-mock export-session: the answer is not UTF-8 (is it a dqe-mock?)",
+              file=sys.stderr)  # fmt: skip
         return 2
     if args.output is None:
         sys.stdout.write(text)
@@ -99,17 +116,18 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"dqe-mock export-session: cannot write {args.output}: {exc}", file=sys.stderr)
+        print(f"dqe-mock export-session: cannot write {args.output}: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
         return 2
     print(f"{args.output}: written", file=sys.stderr)
     return 0
 
 
-def _said(error: urllib.error.HTTPError) -> str:
+def _said(refused: Refused) -> str:
     """The admin error's sentence (its `error`), else the HTTP reason."""
     try:
-        body = json.loads(error.read(64 * 1024).decode("utf-8", errors="replace"))
-    except (ValueError, OSError):
-        return str(error.reason)
+        body = json.loads(refused.body)
+    except ValueError:
+        return refused.reason
     said = body.get("error") if isinstance(body, dict) else None
-    return str(said) if said else str(error.reason)
+    return " ".join(str(said).split()) if said else refused.reason

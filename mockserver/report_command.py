@@ -12,30 +12,44 @@ import datetime
 import html
 import json
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from mockserver.admin_fetch import (
+    EXIT_2,
+    Refused,
+    Unreachable,
+    admin_get,
+    cannot_write,
+    mock_url,
+    namespace,
+)
 from mockserver.contract.errors import catalogue
 from mockserver.contract.scopes import scope_names
 from mockserver.domain.client_report import RULES
+from mockserver.domain.urls import redact_userinfo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "junit", "html")
 TIMEOUT = 10.0
+# The largest report accepted (a report lists at most 1,000 sessions and 1,000 findings).
+MAX_BYTES = 64 * 1024 * 1024
 # Violation kinds the client caused (a DQE error it provoked on purpose, error-<id>, is not).
 CLIENT_VIOLATIONS = ("unknown-endpoint", "http-", "request-rule")
-EPILOG = """\
+# The finding of a gated report that counted no request.
+NOTHING_COUNTED = "nothing-counted"
+EPILOG = f"""\
 exit status:
   0  the report was written; nothing required is missing (and, with --fail-on-findings,
      there is no finding and no contract violation)
   1  a scope or error id given with --require-scopes/--require-errors was never exercised;
-     or, with --fail-on-findings, the report has a finding or a contract violation
-  2  usage error, or the mock could not be reached or answered something else than a report
-     (one line on stderr)
+     or, with --fail-on-findings, the report has a finding or a contract violation; or,
+     with either, nothing was counted (no request in --namespace since the start or the
+     last reset: a typo in the namespace, a reset, or a client that never ran)
+  2  {EXIT_2}; also when the mock answered something
+     else than a report (one line on stderr)
 
 examples:
   dqe-mock report --url http://127.0.0.1:8080 --format junit --output dqe-report.xml \\
@@ -62,9 +76,13 @@ def add_report_command(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument(
-        "--url", required=True, help="the mock's base url, http://host:port (required)"
-    )
-    report.add_argument("--namespace", help="report on one namespace (default: all merged)")
+        "--url", required=True, type=mock_url,
+        help="the mock's base url, http(s)://host[:port] (required)",
+    )  # fmt: skip
+    report.add_argument(
+        "--namespace", type=namespace,
+        help="report on one namespace, a name X-Dqe-Namespace accepts (default: all merged)",
+    )  # fmt: skip
     report.add_argument(
         "--admin-token", help="the server's --admin-token, if it has one (default: none)"
     )
@@ -99,12 +117,18 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"dqe-mock report: not a documented scope or error id: {', '.join(unknown)}",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
+    unwritable = cannot_write(args.output)
+    if unwritable:
+        print(f"dqe-mock report: {unwritable}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         report = fetch(args.url, args.namespace, args.admin_token)
     except ReportError as exc:
         print(f"dqe-mock report: {exc}", file=sys.stderr)
         return EXIT_USAGE
     unmet = require(report, args.require_scopes, args.require_errors)
+    gated = bool(args.fail_on_findings or args.require_scopes or args.require_errors)
+    vacuous = gated and not nothing_counted(report)
     text = RENDERERS[args.format](report, args.require_scopes, args.require_errors)
     try:
         if args.output:
@@ -115,7 +139,7 @@ def run_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dqe-mock report: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    if unmet:
+    if unmet or vacuous:
         return EXIT_FAILED
     if args.fail_on_findings and (report["findings"] or client_violations(report)):
         return EXIT_FAILED
@@ -123,30 +147,26 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def fetch(url: str, namespace: str | None, admin_token: str | None) -> dict[str, Any]:
-    """GET <url>/__admin/report[?namespace=]; ReportError with a one-line reason otherwise."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ReportError(f"--url must be http(s)://host[:port], not {url!r}")
+    """GET <url>/__admin/report[?namespace=] (`url` as mock_url returns it); ReportError with
+    a one-line reason otherwise (user information never shown)."""
     query = f"?{urllib.parse.urlencode({'namespace': namespace})}" if namespace else ""
     target = f"{url.rstrip('/')}/__admin/report{query}"
-    request = urllib.request.Request(target)
-    if admin_token:
-        request.add_header("Authorization", f"Bearer {admin_token}")
+    shown = redact_userinfo(target)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        said = exc.read().decode("utf-8", "replace").strip().splitlines()
-        raise ReportError(f"{target}: HTTP {exc.code} {said[0][:200] if said else ''}") from exc
-    except (TimeoutError, urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ReportError(f"cannot reach {target}: {reason}") from exc
+        raw = admin_get(target, admin_token, "application/json", TIMEOUT, MAX_BYTES)
+    except Refused as exc:
+        said = exc.body.strip().splitlines()
+        raise ReportError(f"{shown}: HTTP {exc.status} {said[0][:200] if said else ''}") from exc
+    except Unreachable as exc:
+        raise ReportError(str(exc)) from exc
+    if len(raw) > MAX_BYTES:
+        raise ReportError(f"{shown} answered over {MAX_BYTES} bytes (is it a dqe-mock?)")
     try:
         report = json.loads(raw)
     except ValueError as exc:
-        raise ReportError(f"{target} did not answer JSON (is it a dqe-mock?)") from exc
+        raise ReportError(f"{shown} did not answer JSON (is it a dqe-mock?)") from exc
     if not isinstance(report, dict) or "findings" not in report or "coverage" not in report:
-        raise ReportError(f"{target} did not answer a client report (is it a dqe-mock?)")
+        raise ReportError(f"{shown} did not answer a client report (is it a dqe-mock?)")
     return report
 
 
@@ -166,11 +186,41 @@ def require(report: dict[str, Any], scopes: Sequence[str], errors: Sequence[str]
         if error not in met:
             unmet.append(error)
             report["findings"].append(_missing("missing-error", f"Error {error} was never "
-                "answered to the client: add a test that provokes it (README: Magic numbers) "
+                f"answered to the client: add a test that provokes it ({_how(error)}) "
                 "and checks the client handles it."))  # fmt: skip
     report["totals"]["findings"] += len(unmet)
     report["totals"]["findings_listed"] = len(report["findings"])
     return unmet
+
+
+def _how(error: str) -> str:
+    """How a client's test provokes `error`: a magic number for a business error; for a
+    token error, the /ACCESS_TOKEN/ rules that answer it (schemas/errors.json precedence)."""
+    if error not in catalogue().token:
+        return "README: Magic numbers"
+    rules = [r for r in catalogue().rules.get("ACCESS_TOKEN", ()) if r.error_id == error]
+    if any(r.name == "client_secret" for r in rules):
+        return "a wrong client_secret for a licence of the licences table, README: Magic numbers"
+    said = " or ".join(r.description.rstrip(".") for r in rules)
+    return (
+        f"a request to /ACCESS_TOKEN/ where {said[:1].lower()}{said[1:]}"
+        if said
+        else "no magic number"
+    )
+
+
+def nothing_counted(report: dict[str, Any]) -> bool:
+    """Add a `nothing-counted` finding to `report` when it counted no request (a gate on it
+    would pass vacuously); return whether the report counted anything."""
+    if report["totals"]["requests"]:
+        return True
+    where = report["namespace"] or "all namespaces"
+    report["findings"].insert(0, _missing(NOTHING_COUNTED, f"nothing was counted (namespace "
+        f"{where}): a typo in --namespace, a reset, or the client never ran"))  # fmt: skip
+    report["findings"][0]["namespace"] = report["namespace"]
+    report["totals"]["findings"] += 1
+    report["totals"]["findings_listed"] = len(report["findings"])
+    return False
 
 
 def _missing(rule: str, message: str) -> dict[str, Any]:
@@ -271,8 +321,9 @@ def as_junit(report: dict[str, Any], scopes: Sequence[str], errors: Sequence[str
         )
         for error in dict.fromkeys(errors)
     ]
-    if not coverage:
-        coverage.append(("requests counted", []))
+    vacuous = [f["message"] for f in report["findings"] if f["rule"] == NOTHING_COUNTED]
+    if vacuous or not coverage:
+        coverage.insert(0, ("requests counted", vacuous))
     conformance: list[tuple[str, list[str] | None]] = []
     client = client_violations(report)
     for kind, count in report["conformance"]["violations"].items():

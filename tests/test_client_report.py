@@ -267,3 +267,45 @@ async def test_rules_follow_the_settings() -> None:
     assert body["findings"] == []
     assert body["rules"]["min_poll_interval_s"] == 0
     assert body["sessions"][0]["polls_after_final"] == 2
+
+
+async def test_a_scope_answered_04_is_counted_as_other(dqe: DqeClient, server: TestServer) -> None:
+    token = await dqe.token()
+    for scope in ("numVerify,formfilling", "matching,matching"):  # the tester's two inputs
+        assert (await dqe.idmobile(token, PENDING_3, scope)).error_id == "04"
+    body = await report(server)
+    assert body["coverage"]["IDMOBILE"] == {"(other)": {"04": 2}}
+    assert body["missing"]["scopes"] == ["matching_notp", "numVerify", "formfilling", "matching"]
+
+
+async def test_polls_after_the_final_answer_are_not_poll_interval_findings(
+    dqe: DqeClient, server: TestServer, state: MockState
+) -> None:
+    token = await dqe.token()
+    await dqe.visit((await dqe.idmobile(token, DENIED, "formfilling")).body["url"])
+    state.clock.advance(ONE_SECOND)
+    assert (await dqe.get(token, "formfilling")).error_id == "21"  # the final answer
+    for _ in range(3):  # no wait, but the answer is no longer pending
+        await dqe.get(token, "formfilling")
+    body = await report(server)
+    assert rules_of(body, "poll-interval") == []
+    assert [f["rule"] for f in body["findings"]] == ["poll-after-final"]
+    assert body["sessions"][-1]["short_intervals"] == 0
+
+
+def test_the_plugin_coverage_counts_a_scope_answered_04_as_other() -> None:
+    from mockserver.testing.coverage import Coverage
+
+    coverage = Coverage()
+    coverage.add(
+        [
+            {
+                "endpoint": "IDMOBILE",
+                "params": {"scope": "numVerify,formfilling"},
+                "error_id": "04",
+            },
+            {"endpoint": "IDMOBILE", "params": {"scope": "matching,matching"}, "error_id": "04"},
+        ]
+    )
+    assert coverage.seen["IDMOBILE"] == {"(other)": {"04"}}
+    assert coverage.report()["scopes"]["exercised"] == []

@@ -2,7 +2,8 @@
 
 `run-flows.mjs` runs its flows and prints one JSON line per flow; the expected answers below
 are README's magic-number table and licences table (the built-in pack), written by hand.
-The script ends with the report gate (`dqe-mock report --format junit --fail-on-findings`):
+Its requests go in a namespace of its own (DQE_NAMESPACE, else node-example-<random>), which
+the report gate names (`dqe-mock report --namespace NS --format junit --fail-on-findings`):
 run for real against the mock, and its exact call checked through a stand-in command.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -84,8 +86,13 @@ def run_flows(url: str, **env: str) -> tuple[int, dict[str, dict[str, Any]], str
     return done.returncode, {line.pop("flow"): line for line in lines}, done.stdout + done.stderr
 
 
-def journal(url: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{url}/__admin/journal", timeout=30) as reply:
+# The namespace the script's requests are sent in (DQE_NAMESPACE; X-Dqe-Namespace).
+NAMESPACE = "node-ci-test"
+
+
+def journal(url: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    query = f"?namespace={namespace}" if namespace else ""
+    with urllib.request.urlopen(f"{url}/__admin/journal{query}", timeout=30) as reply:
         entries: list[dict[str, Any]] = json.loads(reply.read())["entries"]
     return entries
 
@@ -93,14 +100,21 @@ def journal(url: str) -> list[dict[str, Any]]:
 def test_the_node_client_runs_its_flows_and_behaves(tmp_path: Path) -> None:
     report = tmp_path / "report.xml"
     with serve_cli(tmp_path / "serve.log") as url:
-        status, flows, output = run_flows(url, DQE_MOCK_CLI=DQE_MOCK, DQE_REPORT=str(report))
-        entries = journal(url)
+        status, flows, output = run_flows(
+            url, DQE_MOCK_CLI=DQE_MOCK, DQE_REPORT=str(report), DQE_NAMESPACE=NAMESPACE
+        )
+        entries = journal(url, NAMESPACE)
+        everything = journal(url)
     gate = flows.pop("report-gate")
     assert flows == EXPECTED, output
     assert gate == {"ok": True, "exit": 0, "report": str(report)}, output
     assert status == 0, output
     suites = ET.parse(report).getroot()
     assert sum(int(s.get("failures", "0")) for s in suites.iter("testsuite")) == 0, output
+    # Every request of the run is in its namespace: the token, /IDMOBILE/ and /GET/ by the
+    # header, the consent page by its session's namespace (docs/admin-api.md).
+    assert everything == entries, output
+    assert {e["endpoint"] for e in entries} >= {"ACCESS_TOKEN", "IDMOBILE", "GET", "consent"}
     # How it polled, read from the mock's journal (its clock): per token, polls at least
     # MIN_POLL_INTERVAL apart (MIN_BACKOFF after a 5xx), none after the final answer.
     polls: dict[str, list[dict[str, Any]]] = {}
@@ -145,11 +159,18 @@ def test_the_gate_calls_the_report_and_its_exit_status_decides(tmp_path: Path) -
     )
     stand_in.chmod(0o755)
     with serve_cli(tmp_path / "serve.log") as url:
-        passed, flows, output = run_flows(url, DQE_MOCK_CLI=str(stand_in))
+        passed, flows, output = run_flows(url, DQE_MOCK_CLI=str(stand_in), DQE_NAMESPACE="n-1")
         failed, _, _ = run_flows(url, DQE_MOCK_CLI=str(stand_in), GATE_EXIT="1")
     assert passed == 0, output
     assert failed == 1
     assert flows["report-gate"] == {"ok": True, "exit": 0, "report": "report.xml"}
-    expected_call = ["report", "--url", url, "--format", "junit", "--output", "report.xml"]
-    expected_call.append("--fail-on-findings")
-    assert calls.read_text(encoding="utf-8").splitlines() == expected_call * 2
+    first = ["report", "--url", url, "--namespace", "n-1", "--format", "junit"]
+    first += ["--output", "report.xml", "--fail-on-findings"]
+    lines = calls.read_text(encoding="utf-8").splitlines()
+    assert lines[: len(first)] == first
+    # Without DQE_NAMESPACE: a namespace of its own, node-example-<12 hex digits>.
+    second = lines[len(first) :]
+    assert second[:3] == ["report", "--url", url]
+    assert second[3] == "--namespace"
+    assert re.fullmatch(r"node-example-[0-9a-f]{12}", second[4]), second
+    assert second[5:] == first[5:]

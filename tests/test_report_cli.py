@@ -113,7 +113,6 @@ def free_port() -> int:
     ("args", "said"),
     [
         (["--url", "http://127.0.0.1:{port}"], "cannot reach"),
-        (["--url", "ftp://x"], "--url must be http(s)"),
         (["--url", "{mock}"], "HTTP 401"),
         (["--url", "{mock}", "--require-scopes", "nope"], "not a documented scope"),
     ],
@@ -135,3 +134,95 @@ def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     for code in ("0 ", "1 ", "2 "):
         assert f"\n  {code}" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://[::1", "--url 'http://[::1' is not a URL (RFC 3986)"),
+        ("http://127.0.0.1:abc", "--url 'http://127.0.0.1:abc' has a port that is not a number"),
+        ("ftp://x", "--url 'ftp://x' must be an http or https URL"),
+        ("http://user:pw@127.0.0.1:9", "--url 'http://***@127.0.0.1:9' must not carry user"),
+    ],
+)
+@pytest.mark.parametrize("command", [["report"], ["export-session", "TKx"]])
+def test_a_malformed_url_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], command: list[str], url: str, said: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--url", url])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert said in err
+    assert "pw" not in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["", "-x", "a b"])
+@pytest.mark.parametrize("command", [["report"], ["export-session", "TKx"]])
+def test_an_empty_or_invalid_namespace_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], command: list[str], name: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--url", "http://127.0.0.1:9", "--namespace", name])
+    assert exited.value.code == 2
+    assert "--namespace" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["text", "junit", "html"])
+def test_a_gate_on_nothing_counted_fails(
+    mock: MockServer, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    status, out, _ = run(capsys, "--url", mock.base_url, "--admin-token", "t0k",
+                         "--namespace", "never-used", "--format", fmt, "--fail-on-findings")  # fmt: skip
+    assert status == 1
+    said = (
+        "nothing was counted (namespace never-used): a typo in --namespace, a reset, or the "
+        "client never ran"
+    )
+    assert said in out
+    if fmt == "junit":
+        document = etree.fromstring(out.encode())
+        [failure] = document.xpath("//testcase[@name='requests counted']/failure")
+        assert failure.get("message") == said
+
+
+def test_no_gate_no_failure_on_nothing_counted(
+    mock: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(capsys, "--url", mock.base_url, "--admin-token", "t0k",
+                         "--namespace", "never-used")  # fmt: skip
+    assert status == 0
+    assert "nothing was counted" not in out
+
+
+def test_an_unwritable_output_is_one_line(
+    mock: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "--url", mock.base_url, "--admin-token", "t0k",
+                           "--output", "/nonexistent/x.txt")  # fmt: skip
+    assert (status, out) == (2, "")
+    assert (
+        err == "dqe-mock report: cannot write /nonexistent/x.txt: no such directory /nonexistent\n"
+    )
+
+
+def test_help_says_what_exit_2_means(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["report"], ["export-session"]):
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert "2 usage error, unreachable mock, or the output cannot be written" in out
+
+
+def test_the_invalid_client_hint_is_a_wrong_client_secret(
+    mock: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(capsys, "--url", mock.base_url, "--admin-token", "t0k",
+                         "--format", "junit", "--require-errors", "invalid_client")  # fmt: skip
+    assert status == 1
+    [failure] = etree.fromstring(out.encode()).xpath(
+        "//testcase[@name='error invalid_client']/failure"
+    )
+    assert "a wrong client_secret for a licence of the licences table" in failure.get("message")
+    assert "provokes it (README: Magic numbers)" not in failure.get("message")

@@ -435,3 +435,20 @@ async def test_matching_notp_keeps_asking_for_consent(server: TestServer) -> Non
         replayed = await dqe.idmobile(await dqe.token(), NOTP, "matching_notp")
         assert replayed.status == 200
         assert "url" in replayed.body
+
+
+def test_an_unwritable_output_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "export-session",
+        "TKx",
+        "--url",
+        "http://127.0.0.1:9",
+        "--output",
+        "/nonexistent/x.yaml",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "dqe-mock export-session: cannot write /nonexistent/x.yaml: no such directory /nonexistent\n"
+    )

@@ -41,6 +41,9 @@ export class IdMobileClient {
    * @param {string} options.licence      the licence code
    * @param {string} options.clientSecret its client secret
    * @param {string} options.partner      the `name` shown to the user
+   * @param {string} [options.namespace] dqe-mock only: sent as the X-Dqe-Namespace header of
+   *   /ACCESS_TOKEN/, /IDMOBILE/ and /GET/, so that the mock counts this client's requests
+   *   (and its sessions, consent page included) apart from other clients' (default: none)
    * @param {number} [options.minPollInterval=1] seconds between two polls, at least
    * @param {number} [options.maxPollInterval=5] seconds between two polls, at most
    * @param {number} [options.pollDeadline=60]  seconds of polling before giving up
@@ -54,6 +57,7 @@ export class IdMobileClient {
     this.licence = options.licence;
     this.clientSecret = options.clientSecret;
     this.partner = options.partner;
+    this.namespace = options.namespace ?? null;
     this.minPollInterval = options.minPollInterval ?? 1;
     this.maxPollInterval = Math.max(options.maxPollInterval ?? 5, this.minPollInterval);
     this.pollDeadline = options.pollDeadline ?? 60;
@@ -66,6 +70,13 @@ export class IdMobileClient {
     this.retries = 0;
   }
 
+  /** The headers of a request to the API: a form, and the mock's namespace when given. */
+  headers() {
+    const headers = { "Content-Type": "application/x-www-form-urlencoded" };
+    if (this.namespace) headers["X-Dqe-Namespace"] = this.namespace;
+    return headers;
+  }
+
   /** POST a form; the JSON answer. 5xx and cut connections are retried with backoff. */
   async post(endpoint, params) {
     let wait = this.backoff;
@@ -75,7 +86,7 @@ export class IdMobileClient {
       try {
         reply = await fetch(`${this.baseUrl}/${endpoint}/`, {
           method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          headers: this.headers(),
           body: new URLSearchParams(params).toString(),
           signal: AbortSignal.timeout(this.timeout * 1000),
         });

@@ -7,11 +7,14 @@
 //
 // Environment: DQE_MOCK_URL (instead of the argument), DQE_ADMIN_TOKEN (the mock's
 // --admin-token), DQE_MOCK_CLI (the dqe-mock command, default `dqe-mock`), DQE_REPORT
-// (the JUnit file, default report.xml).
+// (the JUnit file, default report.xml), DQE_NAMESPACE (the namespace every request of this
+// run is sent in, default node-example-<random>: the gate judges this run's traffic only,
+// not other clients' on a shared mock).
 // Prints one JSON line per flow ({"flow", "ok", "answer"...}); exits 0 when every flow got
 // the answers the magic-number table promises and the report gate passed, 1 otherwise.
 
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { IdMobileClient, IdMobileError, mockRules } from "./dqe-client.mjs";
 
 const url = (process.argv[2] ?? process.env.DQE_MOCK_URL ?? "").replace(/\/+$/, "");
@@ -20,6 +23,10 @@ if (!url) {
   process.exit(2);
 }
 const adminToken = process.env.DQE_ADMIN_TOKEN || undefined;
+// This run's namespace (the X-Dqe-Namespace header of its requests; the admin calls and the
+// gate name it too). It must follow the mock's rule: a letter or digit, then up to 63
+// letters, digits, '.', '_', ':' or '-'.
+const namespace = process.env.DQE_NAMESPACE || `node-example-${randomBytes(6).toString("hex")}`;
 const BACK = "https://shop.example/back";
 
 // The mock's behaviour rules, when it serves a report: poll no faster than it asks.
@@ -29,6 +36,7 @@ const options = {
   licence: "100001", // the built-in pack's licences table
   clientSecret: "demo-secret",
   partner: "ACME",
+  namespace,
   minPollInterval: Number(rules.min_poll_interval_s ?? 1),
   backoff: Math.max(Number(rules.min_backoff_s ?? 0.5), 0.5),
 };
@@ -38,11 +46,11 @@ function check(flow, facts, expected) {
   return { flow, ok, ...facts, ...(ok ? {} : { expected }) };
 }
 
-/** The admin API (scenarios, clock), in the licence's namespace. */
+/** The admin API (scenarios, clock), in this run's namespace. */
 async function admin(method, path, body, type = "yaml") {
   const headers = { "Content-Type": `application/${type}` };
   if (adminToken) headers.Authorization = `Bearer ${adminToken}`;
-  const reply = await fetch(`${url}/__admin/${path}?namespace=${options.licence}`, {
+  const reply = await fetch(`${url}/__admin/${path}?namespace=${encodeURIComponent(namespace)}`, {
     method,
     headers,
     body,
@@ -183,10 +191,12 @@ for (const result of results) {
   passed = result.ok && passed;
 }
 
-// The gate: the mock's verdict on how this client behaved (coverage, polling, retries).
+// The gate: the mock's verdict on how this client behaved (coverage, polling, retries), on
+// this run's namespace only.
 const cli = process.env.DQE_MOCK_CLI ?? "dqe-mock";
 const report = process.env.DQE_REPORT ?? "report.xml";
-const args = ["report", "--url", url, "--format", "junit", "--output", report, "--fail-on-findings"];
+const args = ["report", "--url", url, "--namespace", namespace, "--format", "junit"];
+args.push("--output", report, "--fail-on-findings");
 if (adminToken) args.push("--admin-token", adminToken);
 const gate = spawnSync(cli, args, { stdio: "inherit", shell: false });
 const ok = gate.status === 0;

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from mockserver.contract.errors import split_scope
+from mockserver.contract.errors import catalogue, split_scope
 from mockserver.contract.schemas import contract
 
 
@@ -22,6 +22,33 @@ def _defs() -> dict[str, Any]:
 
 def _enum(name: str) -> tuple[str, ...]:
     return tuple(str(v) for v in _defs()[name]["enum"])
+
+
+# The coverage key of a scope that is not documented, or that the mock refused (one key,
+# whatever clients invent): the client report's and the pytest plugin's coverage.
+OTHER_SCOPE = "(other)"
+
+
+@cache
+def scope_error_ids() -> frozenset[str]:
+    """The error ids that refuse a request's scope: the id of each endpoint's `scope` rule
+    (schemas/errors.json "precedence"; 04, invalid scope)."""
+    rules = catalogue().rules.values()
+    return frozenset(rule.error_id for by in rules for rule in by if rule.name == "scope")
+
+
+def coverage_scopes(scope: str | None, error_id: str | None) -> tuple[str, ...]:
+    """The coverage keys of a request's `scope`: each documented single scope it names, in
+    order, once; OTHER_SCOPE for any other part, and for the whole scope when the request
+    was answered an invalid-scope error (scope_error_ids: a scope refused was not
+    exercised, whatever its parts); () when it has none."""
+    parts = split_scope(scope)
+    if not parts:
+        return ()
+    if error_id in scope_error_ids():
+        return (OTHER_SCOPE,)
+    known = scope_names()
+    return tuple(dict.fromkeys(p if p in known else OTHER_SCOPE for p in parts))
 
 
 @cache

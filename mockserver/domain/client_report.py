@@ -25,11 +25,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
-from mockserver.contract.errors import catalogue, split_scope
-from mockserver.contract.scopes import scope_names
+from mockserver.contract.errors import catalogue
+from mockserver.contract.scopes import coverage_scopes, scope_names
 from mockserver.domain.journal import JournalEntry
 from mockserver.domain.sessions import Phase, Session
 
@@ -55,7 +54,7 @@ SHOWN_SESSIONS = 1_000
 SHOWN_FINDINGS = 1_000
 
 COVERED = ("ACCESS_TOKEN", "IDMOBILE", "GET")
-TOKEN_SCOPE, NO_SCOPE, OTHER_SCOPE = "-", "(none)", "(other)"
+TOKEN_SCOPE, NO_SCOPE = "-", "(none)"
 EXPIRED = "30"
 RULES = ("poll-interval", "poll-after-final", "new-token-after-30", "backoff-after-5xx")
 
@@ -135,11 +134,13 @@ class SessionRecord:
         self.first_after_final = 0
 
     def poll(self, seq: int, at: float, min_interval: float) -> None:
-        """Count a /GET/ of this session at `at` (journal id `seq`)."""
+        """Count a /GET/ of this session at `at` (journal id `seq`). Intervals (shortest,
+        median, short ones) are those of the polls up to the final answer: a poll after it
+        counts in after_final only."""
         self.polls += 1
         if self.last_poll_at is None:
             self.first_poll_at = at
-        else:
+        elif self.final is None:  # a poll after the final answer is poll-after-final's
             gap = at - self.last_poll_at
             if self.shortest is None or gap < self.shortest:
                 self.shortest = gap
@@ -255,11 +256,6 @@ def _bounded_put(mapping: dict[Any, Any], key: Any, value: Any, limit: int) -> N
         del mapping[next(iter(mapping))]
 
 
-@cache
-def _known_scopes() -> frozenset[str]:
-    return frozenset(scope_names())
-
-
 def outcome(entry: JournalEntry) -> str:
     """success, consent (a consent url), pending, or the error id answered."""
     if entry.error_id:
@@ -275,14 +271,11 @@ def outcome(entry: JournalEntry) -> str:
 
 def scopes_of(entry: JournalEntry) -> tuple[str, ...]:
     """The coverage keys of the entry's scope: `-` for /ACCESS_TOKEN/, each documented part
-    of a combined scope, `(other)` for anything else, `(none)` when absent."""
+    of a combined scope, `(other)` for anything else and for a scope answered 04 (invalid
+    scope: contract.scopes.coverage_scopes), `(none)` when absent."""
     if entry.endpoint == "ACCESS_TOKEN":
         return (TOKEN_SCOPE,)
-    parts = split_scope(entry.params.get("scope"))
-    if not parts:
-        return (NO_SCOPE,)
-    known = _known_scopes()
-    return tuple(dict.fromkeys(p if p in known else OTHER_SCOPE for p in parts))
+    return coverage_scopes(entry.params.get("scope"), entry.error_id) or (NO_SCOPE,)
 
 
 def violation_kind(entry: JournalEntry) -> str | None:

@@ -21,9 +21,24 @@ def _is_uri(text: str) -> bool:
     return bool(validate_rfc3986(text, rule="URI"))
 
 
+def redact_userinfo(url: str) -> str:
+    """`url` with any user information (`user:password@`) replaced by `***@`, so that a
+    message never shows a password; works on text that is not a valid URL too."""
+    scheme, sep, rest = url.partition("://")
+    head = scheme + sep if sep else ""
+    if not sep:
+        rest = url
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
+    at = rest.rfind("@", 0, end)
+    return url if at < 0 else f"{head}***{rest[at:]}"
+
+
 def _check_authority(uri: str) -> None:
     """Scheme http(s), a host, no user info, a port in 1..65535 when given."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:  # "Invalid IPv6 URL": an unclosed [
+        raise UrlError("is not a URL (RFC 3986)") from exc
     if parts.scheme.lower() not in SCHEMES:
         raise UrlError("must be an http or https URL")
     if "@" in parts.netloc:
@@ -31,7 +46,10 @@ def _check_authority(uri: str) -> None:
     try:
         port = parts.port
     except ValueError as exc:
-        raise UrlError("has a port outside 1..65535") from exc
+        digits = parts.netloc.rpartition(":")[2].isdigit()
+        raise UrlError(
+            "has a port outside 1..65535" if digits else "has a port that is not a number"
+        ) from exc
     if not parts.hostname:
         raise UrlError("has no host")
     if port == 0:
@@ -51,17 +69,20 @@ def check_redirect_uri(uri: str) -> None:
     _check_authority(uri)
 
 
-def check_base_url(url: str) -> str:
-    """--public-url: an http(s) URI with a host and no query or fragment; returned without
-    its trailing slash. Raises UrlError."""
-    if not _is_uri(url):
-        raise UrlError(f"--public-url {url!r} is not a URL (RFC 3986)")
+def check_base_url(url: str, option: str = "--public-url") -> str:
+    """A base URL given as `option` (--public-url of serve, --url of report and
+    export-session): an http(s) URI with a host, no user information, a port in 1..65535
+    when given, no query or fragment; returned without its trailing slash. Raises UrlError,
+    whose message names the option and the URL with its user information redacted."""
+    shown = redact_userinfo(url)
     try:
         _check_authority(url)
     except UrlError as exc:
-        raise UrlError(f"--public-url {url!r} {exc}") from exc
+        raise UrlError(f"{option} {shown!r} {exc}") from exc
+    if not _is_uri(url):
+        raise UrlError(f"{option} {shown!r} is not a URL (RFC 3986)")
     if "?" in url or "#" in url:  # an empty query or fragment too
-        raise UrlError(f"--public-url {url!r} must not have a query or a fragment")
+        raise UrlError(f"{option} {shown!r} must not have a query or a fragment")
     return url.rstrip("/")
 
 

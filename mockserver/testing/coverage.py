@@ -6,12 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract.errors import catalogue, split_scope
-from mockserver.contract.scopes import scope_names
+from mockserver.contract.errors import catalogue
+from mockserver.contract.scopes import OTHER_SCOPE, coverage_scopes, scope_names
 
 ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
-# Where scopes that are not documented are counted (one key, whatever clients invent).
-OTHER_SCOPE = "(other)"
+__all__ = ["OTHER_SCOPE", "Coverage", "outcome_of"]
 
 
 def outcome_of(entry: Mapping[str, Any]) -> str:
@@ -34,8 +33,8 @@ class Coverage:
     seen: dict[str, dict[str, set[str]]] = field(default_factory=lambda: {e: {} for e in ENDPOINTS})
 
     def add(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        """Count each documented-endpoint entry: endpoint -> scope -> outcomes."""
-        known = set(scope_names())
+        """Count each documented-endpoint entry: endpoint -> scope -> outcomes (a scope
+        answered 04, invalid scope, counts under OTHER_SCOPE: contract.scopes.coverage_scopes)."""
         for entry in entries:
             endpoint = entry.get("endpoint")
             if endpoint not in self.seen or entry.get("fault"):
@@ -45,8 +44,8 @@ class Coverage:
                 if endpoint != "ACCESS_TOKEN"
                 else ""
             )
-            for part in split_scope(scope) or ("",):
-                key = part if part in known or not part else OTHER_SCOPE
+            error_id = entry.get("error_id")
+            for key in coverage_scopes(scope, str(error_id) if error_id else None) or ("",):
                 self.seen[endpoint].setdefault(key, set()).add(outcome_of(entry))
 
     def add_counts(self, coverage: Mapping[str, Mapping[str, Mapping[str, int]]]) -> None:

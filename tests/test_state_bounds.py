@@ -31,7 +31,6 @@ from mockserver.http.keys import STATE
 from mockserver.http.proxy import Finding, ProxyReport
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
-from mockserver.testing.coverage import OTHER_SCOPE, Coverage
 
 ORANGE = "+33639980001"
 
@@ -312,14 +311,3 @@ def test_a_number_keeps_its_latest_flows_and_waiting_flows_are_bounded() -> None
     assert len(recorder._by_token) == MAX_OPEN_FLOWS
     assert "T0" not in recorder._by_token  # the oldest waiting flows went first
     assert f"U{MAX_OPEN_FLOWS + 2}" in recorder._by_token
-
-
-def test_coverage_counts_undocumented_scopes_under_one_key() -> None:
-    coverage = Coverage()
-    entries = [
-        {"endpoint": "IDMOBILE", "params": {"scope": f"invented-{i}"}, "error_id": "04"}
-        for i in range(100)
-    ]
-    entries.append({"endpoint": "IDMOBILE", "params": {"scope": "numVerify"}, "response": {}})
-    coverage.add(entries)
-    assert coverage.seen["IDMOBILE"] == {OTHER_SCOPE: {"04"}, "numVerify": {"success"}}

@@ -7,46 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.errors import catalogue
-from mockserver.contract.scopes import OTHER_SCOPE, coverage_scopes, scope_names
+from mockserver.contract.scopes import OTHER_SCOPE, scope_names
 
 ENDPOINTS = ("ACCESS_TOKEN", "IDMOBILE", "GET")
-__all__ = ["OTHER_SCOPE", "Coverage", "outcome_of"]
-
-
-def outcome_of(entry: Mapping[str, Any]) -> str:
-    """success, consent, pending, or the error id, of one journal entry."""
-    if entry.get("error_id"):
-        return str(entry["error_id"])
-    body = entry.get("response")
-    if isinstance(body, dict):
-        if body.get("status") == "pending":
-            return "pending"
-        if "url" in body:
-            return "consent"
-    return "success"
+__all__ = ["OTHER_SCOPE", "Coverage"]
 
 
 @dataclass
 class Coverage:
-    """Accumulates journal entries across a whole test session."""
+    """Accumulates the client report's coverage across a whole test session."""
 
     seen: dict[str, dict[str, set[str]]] = field(default_factory=lambda: {e: {} for e in ENDPOINTS})
-
-    def add(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        """Count each documented-endpoint entry: endpoint -> scope -> outcomes (a scope
-        answered 04, invalid scope, counts under OTHER_SCOPE: contract.scopes.coverage_scopes)."""
-        for entry in entries:
-            endpoint = entry.get("endpoint")
-            if endpoint not in self.seen or entry.get("fault"):
-                continue
-            scope = (
-                str((entry.get("params") or {}).get("scope", ""))
-                if endpoint != "ACCESS_TOKEN"
-                else ""
-            )
-            error_id = entry.get("error_id")
-            for key in coverage_scopes(scope, str(error_id) if error_id else None) or ("",):
-                self.seen[endpoint].setdefault(key, set()).add(outcome_of(entry))
 
     def add_counts(self, coverage: Mapping[str, Mapping[str, Mapping[str, int]]]) -> None:
         """Add a client report's coverage (GET /__admin/report: endpoint -> scope -> outcome

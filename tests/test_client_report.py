@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from mockserver.contract import contract
+from mockserver.domain import client_report
 from mockserver.domain.service import MockState
 from mockserver.http.app import create_app
 from mockserver.http.keys import NAMESPACE_HEADER
@@ -305,3 +307,16 @@ def test_the_plugin_coverage_reads_the_report_s_scopes() -> None:
     assert coverage.seen["IDMOBILE"] == {"(other)": {"04"}}
     assert coverage.seen["ACCESS_TOKEN"] == {"": {"success"}}
     assert coverage.report()["scopes"]["exercised"] == []
+
+
+async def test_a_namespace_keeps_its_newest_session_records_only(
+    dqe: DqeClient, server: TestServer, state: MockState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by the 100,000-session RSS benchmark: a record past the namespace's bound was
+    # dropped from the namespace but kept in the report's global order, so one namespace
+    # held 100,000 records (~40 MB) instead of its 10,000.
+    monkeypatch.setattr(client_report, "MAX_SESSIONS_PER_NAMESPACE", 3)
+    tokens = [(await start(dqe))[0] for _ in range(5)]
+    body = await report(server)
+    assert [s["token"] for s in body["sessions"]] == tokens[2:]
+    assert len(state.report._order) == 3  # the global order forgot the same two

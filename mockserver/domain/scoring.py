@@ -343,7 +343,7 @@ USER_ADDRESS_FIELDS = ("country", "postal_code", "street_address", "number", "lo
 RECORD_FIELDS = ("family_name", "maiden_name", "gender", "birthdate", "given_name", "email")
 # Scoring is pure and costs ~0.5 ms; a client sends the same user_infos against the same
 # record again (a retry, a load test): memoised on the compared strings, bounded.
-SCORES_CACHE_SIZE = 2048
+SCORES_CACHE_SIZE = 512
 
 
 def compute_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:

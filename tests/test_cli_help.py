@@ -176,3 +176,16 @@ def test_scenarios_needs_at_least_one_path(
         main(argv)
     assert done.value.code == 2
     assert "argument --scenarios: expected at least one argument" in capsys.readouterr().err
+
+
+def test_serve_parsed_alone_reads_and_explains_the_same() -> None:
+    # main() parses `dqe-mock serve ...` with serve's parser alone (the other commands'
+    # modules are not imported): the same options, defaults and help as in the full parser.
+    def serve_of(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return sub.choices["serve"]
+
+    alone, full = serve_of(_parser(serve_only=True)), serve_of(_parser())
+    assert alone.format_help() == full.format_help()
+    argv = ["--port", "0", "--access-log", "--min-poll-interval", "2"]
+    assert vars(alone.parse_args(argv)) == vars(full.parse_args(argv))

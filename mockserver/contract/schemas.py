@@ -22,7 +22,7 @@ from mockserver.resources import schemas_dir
 # Formats are assertions here (dates must exist, patterns must compile), not annotations.
 FORMATS = Draft202012Validator.FORMAT_CHECKER
 ERROR_KEYWORD = "x-dqe-error"
-REQUEST_CACHE_SIZE = 512
+REQUEST_CACHE_SIZE = 128
 # Requests longer than this (as JSON) are validated without memoising: 2048 keys of a 64 KiB
 # body each would hold 128 MiB.
 MAX_CACHED_REQUEST = 4096

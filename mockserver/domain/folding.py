@@ -14,7 +14,7 @@ _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d
 
 # fold() is pure and called ~28 times per matching request on a handful of distinct values
 # (the user's and the record's fields): memoised, bounded, so a repeated value costs a lookup.
-FOLD_CACHE_SIZE = 4096
+FOLD_CACHE_SIZE = 2048
 
 
 @memoised(FOLD_CACHE_SIZE)

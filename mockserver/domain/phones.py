@@ -21,7 +21,7 @@ _ALLOWED_CHARS = re.compile(r"^[+0-9 ().\-/]+$")
 # few numbers again and again (a load test, a retry, a poll of its scenario). parse() and the
 # national form are memoised, bounded; an invalid number raises each time (exceptions are not
 # cached).
-PARSE_CACHE_SIZE = 1024
+PARSE_CACHE_SIZE = 256
 
 
 class LineType(Enum):

@@ -17,7 +17,7 @@ DEFAULT_TOKEN_TTL = 300
 
 # Scopes whose outcome a scenario remembers (the documented scopes and their combinations).
 MAX_CACHED_OUTCOMES = 16
-MAX_CACHED_FINDS = 1024
+MAX_CACHED_FINDS = 512
 
 
 @dataclass(frozen=True)

@@ -343,7 +343,7 @@ USER_ADDRESS_FIELDS = ("country", "postal_code", "street_address", "number", "lo
 RECORD_FIELDS = ("family_name", "maiden_name", "gender", "birthdate", "given_name", "email")
 # Scoring is pure and costs ~0.5 ms; a client sends the same user_infos against the same
 # record again (a retry, a load test): memoised on the compared strings, bounded.
-SCORES_CACHE_SIZE = 512
+SCORES_CACHE_SIZE = 64
 
 
 def compute_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
@@ -373,7 +373,7 @@ def _compared(user: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, 
 
 @memoised(SCORES_CACHE_SIZE)
 def _scored(compared: tuple[str, ...]) -> dict[str, Any]:
-    return scores_of(_explained(compared))
+    return scores_of(_explain(compared))  # not _explained's cache: `score` alone reads it
 
 
 def explain_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
@@ -387,6 +387,10 @@ def explain_scores(user: Mapping[str, Any], record: Mapping[str, Any]) -> dict[s
 
 @memoised(SCORES_CACHE_SIZE)
 def _explained(compared: tuple[str, ...]) -> dict[str, Any]:
+    return _explain(compared)
+
+
+def _explain(compared: tuple[str, ...]) -> dict[str, Any]:
     typed, rest = compared[: len(_TYPED)], compared[len(_TYPED) :]
     user = dict(zip(_TYPED, typed, strict=True))
     mine = dict(zip(RECORD_FIELDS, rest[: len(RECORD_FIELDS)], strict=True))

@@ -191,7 +191,7 @@ def _json_params(data: dict[str, Any]) -> dict[str, str]:
 # Parsing a query string or form body is pure in (text, charset); a client sends the same
 # parameters again (a poll, a retry, a load test): short texts are memoised, bounded
 # (PARSE_CACHE_SIZE texts of at most PARSE_CACHE_CHARS characters, a few MiB at worst).
-PARSE_CACHE_SIZE = 256
+PARSE_CACHE_SIZE = 64
 PARSE_CACHE_CHARS = 4096
 
 

@@ -47,7 +47,7 @@ async def _params(request: web.Request, endpoint: str) -> dict[str, str]:
 # bytes): memoised for requests without a body or with a short urlencoded one, the same
 # request sent again (a poll, a retry, a load test) costs a lookup. At most NOTES_CACHE_SIZE
 # keys of at most NOTES_CACHE_BYTES of query and body, then cleared.
-NOTES_CACHE_SIZE = 256
+NOTES_CACHE_SIZE = 64
 NOTES_CACHE_BYTES = 4096
 _NOTES: dict[tuple[str, ...], tuple[Note, ...]] = {}
 

@@ -508,3 +508,34 @@ def test_serve_strict_is_the_strict_mode_of_these_tests() -> None:
     """`dqe-mock serve --strict` builds the Settings(strict=True) the strict rows run with."""
     assert _settings(_parser().parse_args(["serve", "--strict"])).strict is True
     assert _settings(_parser().parse_args(["serve"])).strict is False
+
+
+async def test_the_notes_memo_tells_apart_requests_that_differ_only_in_how_they_arrived(
+    lenient: tuple[TestServer, ClientSession],
+) -> None:
+    # The notes are memoised on how a request arrived (http/dqe.py): the same query and body
+    # bytes sent with another path, charset or method must not get the first one's notes. Each
+    # variant is sent twice, interleaved, so the second sending of each hits the memo. The
+    # notes by hand, from NOTE_KINDS' rules (docs/contract-notes.md "Lenient decoding").
+    server, http = lenient
+    base = str(server.make_url("/")).rstrip("/")
+    async with http.get(URL(f"{base}/ACCESS_TOKEN/?{TOKEN_QUERY}", encoded=True)) as reply:
+        token = (await reply.json())["access_token"]
+    query = f"number=%2B33639980001&{NUMVERIFY.replace('{token}', token)}"
+    variants: list[tuple[str, str, str, bytes, dict[str, str], tuple[str, ...]]] = [
+        ("slash", "GET", f"/IDMOBILE/?{query}", b"", {}, ()),
+        ("no slash", "GET", f"/IDMOBILE?{query}", b"", {}, ("no-trailing-slash",)),
+        ("form", "POST", "/IDMOBILE/", query.encode(), {"Content-Type": FORM}, ()),
+        ("form latin-1", "POST", "/IDMOBILE/", query.encode(),
+         {"Content-Type": f"{FORM}; charset=ISO-8859-1"}, ("charset",)),
+    ]  # fmt: skip
+    seen: dict[str, list[tuple[str, ...]]] = {}
+    for _ in range(2):
+        for name, method, path, body, headers, _expected in variants:
+            url = URL(base + path, encoded=True)
+            async with http.request(method, url, data=body or None, headers=headers) as reply:
+                assert reply.status == 200, name
+                await reply.read()
+            entry = server.app[STATE].journal.entries()[-1].as_json()
+            seen.setdefault(name, []).append(tuple(n["id"] for n in entry["notes"]))
+    assert seen == {name: [expected, expected] for name, *_, expected in variants}

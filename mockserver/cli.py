@@ -129,15 +129,14 @@ def _token_ttl(text: str) -> int:
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def _add_log_level(command: argparse.ArgumentParser) -> None:
+def _add_log_level(command: argparse.ArgumentParser, at_info: str) -> None:
     command.add_argument(
         "--log-level",
         type=str.upper,
         choices=LOG_LEVELS,
         default=DEFAULT_LOG_LEVEL,
-        help=f"what to log, one of {', '.join(LOG_LEVELS)} (any case): INFO logs start, reloads "
-        "and each error answered (and each request with --access-log), DEBUG more, WARNING and "
-        f"ERROR only problems (default {DEFAULT_LOG_LEVEL})",
+        help=f"what to log, one of {', '.join(LOG_LEVELS)} (any case): INFO logs {at_info}, "
+        f"DEBUG more, WARNING and ERROR only problems (default {DEFAULT_LOG_LEVEL})",
     )
 
 
@@ -218,7 +217,9 @@ def _parser(serve_only: bool = False) -> argparse.ArgumentParser:
 
     serve = _command(commands, "serve")
     _add_serve_options(serve)
-    _add_log_level(serve)
+    _add_log_level(
+        serve, "start, reloads and each error answered (and each request with --access-log)"
+    )
     if serve_only:
         return parser
 
@@ -240,7 +241,7 @@ def _parser(serve_only: bool = False) -> argparse.ArgumentParser:
 
     proxy = _command(commands, "proxy")
     _add_proxy_options(proxy)
-    _add_log_level(proxy)
+    _add_log_level(proxy, "start and one line per request")
     from mockserver.export_command import add_export_command
     from mockserver.report_command import add_report_command
     from mockserver.score_command import add_score_command

@@ -57,7 +57,11 @@ def add_export_command(commands: Any) -> None:
         epilog=EXPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument("token", help="the access token the session's /IDMOBILE/ request used")
+    export.add_argument(
+        "token",
+        help="the access token the session's /IDMOBILE/ request used (a token has one session: "
+        "its latest /IDMOBILE/, which replaced any earlier one with that token)",
+    )
     export.add_argument(
         "--url", required=True, type=mock_url,
         help="the mock's base URL, http(s)://host[:port] (required)",

@@ -64,7 +64,12 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     dashboard's cookie, or on /__admin/ui itself `?token=`: http/dashboard_auth.py)."""
     expected = request.app[SETTINGS].admin_token
     if expected and request.path.startswith(PREFIX) and not _admitted(request, expected):
-        raise _fail(401, "admin token missing or wrong (Authorization: Bearer <token>)")
+        raise _fail(
+            401,
+            "admin token missing or wrong (Authorization: Bearer <token>; a browser opens "
+            "/__admin/ui?token=<token> once, see docs/dashboard.md; dqe-mock report and "
+            "export-session take --admin-token)",
+        )
     if not request.path.startswith(PREFIX):
         return await handler(request)
     try:

@@ -83,11 +83,11 @@ async def _arrival(request: web.Request, endpoint: str) -> tuple[str, ...] | Non
 async def _found_notes(request: web.Request, endpoint: str, params: dict[str, str]) -> list[Note]:
     query = query_pairs(request)
     sources = [[k for k, _ in query]]
-    if request.method == "POST" and request.content_type in FORM_TYPES:
+    body = request.method == "POST" and request.body_exists
+    if body and request.content_type in FORM_TYPES:  # as decode reads it: a body, a form
         sources.append([k for k, _ in await form_pairs(request)])
     repeated = [k for keys in sources for k in set(keys) if keys.count(k) > 1]
     repeated += json_repeats(request)
-    body = request.method == "POST" and request.body_exists
     shape = RequestShape(
         endpoint,
         request.method,

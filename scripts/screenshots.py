@@ -16,7 +16,6 @@ and saves the whole page (dashboard-overview.png) and the first session's timeli
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import urllib.error
@@ -46,17 +45,6 @@ faults:
     status: 503
     first: 1
 """
-
-
-def admin(mock: LiveMock, method: str, path: str, body: str | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{mock.url}/__admin{path}",
-        data=body.encode() if body is not None else None,
-        method=method,
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/yaml"},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return json.loads(response.read())
 
 
 def consent(url: str) -> None:
@@ -106,7 +94,7 @@ def drive(mock: LiveMock) -> None:
     api.get(refused, "formfilling")
     mock.advance(3)
     # A 503 from the token gateway, retried at once.
-    admin(mock, "POST", "/scenarios", FAULTS)
+    mock.admin("POST", "/scenarios", FAULTS)
     params = {"client_secret": SECRET, "grant_type": "client_idmobile", "licence": LICENCE}
     for _ in range(2):
         _quiet(api, params)

@@ -38,6 +38,22 @@ class LiveMock:
         )
         self.state: MockState = app[STATE]
         self.url = live.serve(app)
+        self.admin_token = admin_token
+
+    def admin(self, method: str, path: str, body: str | None = None) -> Any:
+        """A call to /__admin`path` (YAML `body`, the Bearer header when the mock has an admin
+        token); its JSON answer."""
+        headers = {"Content-Type": "application/yaml"}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        request = urllib.request.Request(
+            f"{self.url}/__admin{path}",
+            data=body.encode() if body is not None else None,
+            method=method,
+            headers=headers,
+        )
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return json.loads(response.read())
 
     def reset(self) -> None:
         """Forget tokens and sessions, rewind the clock."""

@@ -65,18 +65,6 @@ def dash(page: Page, guarded: LiveMock) -> Iterator[Page]:
     assert errors == []
 
 
-def admin(mock: LiveMock, method: str, path: str, body: str | None = None) -> Any:
-    """An admin call with the Bearer header; the JSON answer."""
-    request = urllib.request.Request(
-        f"{mock.url}/__admin{path}",
-        data=body.encode() if body is not None else None,
-        method=method,
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/yaml"},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return json.loads(response.read())
-
-
 def status_of(url: str, bearer: bool = False) -> int:
     """The HTTP status of a GET, with the Bearer header or without any credential."""
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"} if bearer else {}
@@ -173,7 +161,7 @@ def test_the_dashboard_needs_the_admin_token(page: Page, guarded: LiveMock) -> N
 def test_a_consent_flow_is_drawn_as_a_timeline_and_counted(
     dash: Page, guarded: LiveMock, partner: Partner, shoot: Shoot
 ) -> None:
-    admin(guarded, "POST", "/scenarios", SCENARIOS)
+    guarded.admin("POST", "/scenarios", SCENARIOS)
     api = SyncDqe(guarded.url)
     token = str(api.token()["access_token"])  # t = 0
     guarded.advance(1)
@@ -238,7 +226,7 @@ def test_hostile_values_show_as_text_and_never_run(
 ) -> None:
     dialogs: list[str] = []
     dash.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    admin(guarded, "POST", "/scenarios", SCENARIOS)
+    guarded.admin("POST", "/scenarios", SCENARIOS)
     api = SyncDqe(guarded.url)
     token = str(api.token()["access_token"])
     api.call(
@@ -284,13 +272,13 @@ def test_the_requests_list_updates_as_requests_arrive(dash: Page, guarded: LiveM
     expect(rows).to_have_count(1)  # expect() polls the DOM until its deadline
     expect(rows.first.locator("td.path")).to_have_text("/ACCESS_TOKEN/")
     # The page itself asks the mock for nothing a client's report would count (no favicon).
-    assert [e["path"] for e in admin(guarded, "GET", "/journal")["entries"]] == ["/ACCESS_TOKEN/"]
+    assert [e["path"] for e in guarded.admin("GET", "/journal")["entries"]] == ["/ACCESS_TOKEN/"]
     api.call("GET", {"token": "TKunknown", "Licence": LICENCE, "scope": "numVerify"})
     expect(rows).to_have_count(2)
     expect(rows.first.locator("td.path")).to_have_text("/GET/")  # newest first
     expect(rows.first).to_have_class(re.compile(r"\bviolations\b"))
     # A reset starts the journal's ids again: the list starts again too.
-    admin(guarded, "POST", "/reset")
+    guarded.admin("POST", "/reset")
     api.token()
     expect(rows).to_have_count(1)
     expect(rows.first.locator("td.path")).to_have_text("/ACCESS_TOKEN/")

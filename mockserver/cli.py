@@ -18,6 +18,7 @@ from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
+from mockserver.store.url import StateUrlError, parse_state_url
 
 Options = type[Settings] | type[ProxySettings] | type[ScoreSettings]
 # Where `serve` departs from Settings(): a long-running server reloads its scenario files on
@@ -364,6 +365,34 @@ def _add_serve_options(serve: argparse.ArgumentParser) -> None:
         "bodies, undocumented parameters...) as client conformance violations (default: off)",
     )
     _add_report_rules(serve)
+    _add_state_options(serve)
+
+
+def _state_url(text: str) -> str:
+    try:
+        return parse_state_url(text).url
+    except StateUrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_state_options(serve: argparse.ArgumentParser) -> None:
+    """Where state lives and how many processes serve (docs/state-stores.md)."""
+    serve.add_argument(
+        "--state",
+        type=_state_url,
+        default=default(Settings, "state"),
+        metavar="URL",
+        help="where tokens, sessions, journal, runtime scenarios and report counters live: "
+        "memory, or redis://host:port/db shared by workers and replicas (default %(default)s)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=default(Settings, "workers"),
+        metavar="N",
+        help="processes serving the port together (SO_REUSEPORT); more than 1 needs --state "
+        "redis://... (default %(default)s)",
+    )
 
 
 def _add_report_rules(serve: argparse.ArgumentParser) -> None:

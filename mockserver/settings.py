@@ -89,6 +89,12 @@ class Settings:
     require_new_token_after_30: bool = True
     require_backoff_after_5xx: bool = True
     min_backoff: float = DEFAULT_MIN_BACKOFF
+    # Where tokens, sessions, the journal, runtime scenarios, report counters and clock offsets
+    # live: "memory" (this process) or a Redis URL (mockserver/store/url.py;
+    # docs/state-stores.md). Several workers or replicas need Redis.
+    state: str = "memory"
+    # Processes serving one port (SO_REUSEPORT); more than 1 requires a Redis `state`.
+    workers: int = 1
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ FORBIDDEN = {
         "mockserver.cli",
     ),
     "domain": ("aiohttp", "mockserver.http", "mockserver.testing", "mockserver.cli"),
+    "store": ("aiohttp", "mockserver.http", "mockserver.testing", "mockserver.cli"),
     "http": ("mockserver.testing", "mockserver.cli"),
     "testing": ("mockserver.cli",),
 }

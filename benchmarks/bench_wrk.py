@@ -707,18 +707,15 @@ class Bench:
         return result
 
 
-def start_servers(args: argparse.Namespace, run_dir: Path) -> tuple[Server, Server]:
-    token_probe = "/ACCESS_TOKEN/?" + urllib.parse.urlencode(
-        {"client_secret": SECRET, "grant_type": "client_idmobile", "licence": LICENCE}
-    )
-    bare = Server(
-        "bare",
-        [sys.executable, str(HERE / "bare_aiohttp.py"), "{port}"],
-        args.server_cpu,
-        run_dir,
-        token_probe,
-    )
-    mock_argv = [
+TOKEN_PROBE = "/ACCESS_TOKEN/?" + urllib.parse.urlencode(
+    {"client_secret": SECRET, "grant_type": "client_idmobile", "licence": LICENCE}
+)
+
+
+def mock_argv(serve_args: Sequence[str]) -> list[str]:
+    """`dqe-mock serve` as every benchmark runs it ({port} is replaced at launch): the bench
+    licence, no file watching, tokens that outlive the run, then `serve_args`."""
+    return [
         sys.executable,
         "-m",
         "mockserver",
@@ -732,9 +729,19 @@ def start_servers(args: argparse.Namespace, run_dir: Path) -> tuple[Server, Serv
         "--no-watch",
         "--token-ttl",
         "3600",
-        *args.serve_args,
+        *serve_args,
     ]
-    mock = Server("dqe-mock", mock_argv, args.server_cpu, run_dir, token_probe)
+
+
+def start_servers(args: argparse.Namespace, run_dir: Path) -> tuple[Server, Server]:
+    bare = Server(
+        "bare",
+        [sys.executable, str(HERE / "bare_aiohttp.py"), "{port}"],
+        args.server_cpu,
+        run_dir,
+        TOKEN_PROBE,
+    )
+    mock = Server("dqe-mock", mock_argv(args.serve_args), args.server_cpu, run_dir, TOKEN_PROBE)
     return bare, mock
 
 

@@ -12,7 +12,8 @@ from aiohttp.typedefs import Handler
 
 from mockserver.domain.faults import Fault
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, STATE, call_of, endpoint_of
+from mockserver.http.keys import SERVICE, STATE, STORE, call_of, endpoint_of
+from mockserver.store.base import Touch
 
 log = logging.getLogger("dqe_mock.faults")
 
@@ -42,9 +43,11 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     except (DecodeError, web.HTTPException):
         return await handler(request)
     call = call_of(request)
-    target = request.app[SERVICE].fault_target(
-        endpoint, params, call, request.match_info.get("session_id")
+    session_id = request.match_info.get("session_id")
+    await request.app[STORE].prepare(
+        Touch.of([params.get("token")] if endpoint == "GET" else [], [session_id])
     )
+    target = request.app[SERVICE].fault_target(endpoint, params, call, session_id)
     fault = state.faults.pick(state.registry.view(call.namespace).faults, target, call.namespace)
     if fault is None:
         return await handler(request)

@@ -573,6 +573,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             redis = RedisServer(args.redis_cpu)
             redis.start()
             results["versions"]["redis"] = redis.version()
+            results["redis"] = {"pid": redis.pid, "port": redis.port, "dir": str(redis.workdir)}
         for setup in chosen:
             results["setups"][setup.key] = run_setup(args, setup, wrk, run_dir, redis, results)
     finally:

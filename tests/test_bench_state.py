@@ -217,23 +217,25 @@ def test_bad_options_are_refused(bench: ModuleType, argv: list[str]) -> None:
         bench.parse_args(argv)
 
 
-# ---- one short real run: a second a workload -------------------------------------------------
+# ---- one short real run: a second a workload, memory and Redis ------------------------------
 
 
-def test_a_short_run_of_the_memory_store(tmp_path: Path) -> None:
+def test_a_short_run_of_the_memory_and_redis_stores(tmp_path: Path) -> None:
     out = tmp_path / "state.json"
     done = subprocess.run(
         [
             sys.executable,
             str(SCRIPT),
             "--setups",
-            "memory",
+            "memory,redis",
             "--duration",
             "1",
             "--warmup",
             "0",
             "--quiet-wait",
             "0",
+            "--ops-flows",
+            "3",
             "--run-dir",
             str(tmp_path / "run"),
             "--json",
@@ -244,12 +246,11 @@ def test_a_short_run_of_the_memory_store(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=240,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = json.loads(out.read_text())
-    rows = results["setups"]["memory"]["workloads"]
-    assert [r["key"] for r in rows] == [
+    keys = [
         "matching_get",
         "matching_post",
         "poll_pending",
@@ -258,12 +259,26 @@ def test_a_short_run_of_the_memory_store(tmp_path: Path) -> None:
         "flows",
         "access_token",
     ]
-    for row in rows:
-        assert row["requests"] > 0, row
-        assert (row["non2xx"], row["unexpected"]) == (0, 0), row
-    assert rows[5]["flows"] > 0
+    for setup in ("memory", "redis"):
+        rows = results["setups"][setup]["workloads"]
+        assert [r["key"] for r in rows] == keys
+        for row in rows:
+            assert row["requests"] > 0, row
+            assert (row["non2xx"], row["unexpected"]) == (0, 0), row
+        assert rows[5]["flows"] > 0
     assert results["bad_answers"] == []
-    # Redis was not asked for: no ratio, no target judged.
-    assert [t["verdict"] for t in results["targets"]] == ["not measured", "not measured"]
-    assert "NOT MEASURED" in done.stdout
+    # (b) really ran on Redis: it sent commands, and each flow made some
+    assert results["setups"]["redis"]["redis_calls"] > 0
+    assert "not_on_redis" not in results["setups"]["redis"]
+    ops = results["redis_ops"]
+    assert ops["flows"] == 3
+    assert ops["requests_per_flow"] >= 4  # token, initiation, consent, at least one poll
+    assert ops["total_calls_per_flow"] > 0
+    # (c) was not asked for: only c/b ratios are missing; the target is judged either way
+    assert [c["rps_c_over_b"] for c in results["comparisons"]] == [None] * len(keys)
+    assert {t["verdict"] for t in results["targets"]} <= {"met", "missed"}
+    assert ("MISSED:" in done.stdout) == ("missed" in {t["verdict"] for t in results["targets"]})
     assert ("2-CORE MACHINE" in done.stdout) == ((os.cpu_count() or 0) <= 2)
+    # its redis-server is stopped and its directory gone
+    assert not Path(f"/proc/{results['redis']['pid']}").exists()
+    assert not Path(results["redis"]["dir"]).exists()

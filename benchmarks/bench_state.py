@@ -367,7 +367,7 @@ def measure_workloads(bench: StateBench, server: bw.Server) -> list[dict[str, An
     """bench_wrk's workloads on `server`, in bench_wrk's order (whole flows right before
     /ACCESS_TOKEN/, whose tokens fill the store): one row each, wrk's figures flattened."""
     rows: list[dict[str, Any]] = []
-    for work in bw.workloads(server.base):
+    for work in with_spread_polls(bw.workloads(server.base), server.base, bench.args.connections):
         if work.key == "access_token":
             print("  whole consent flows", file=sys.stderr)
             flows = bench.measure(server, None, "flows")
@@ -376,6 +376,33 @@ def measure_workloads(bench: StateBench, server: bw.Server) -> list[dict[str, An
         print(f"  {work.label}", file=sys.stderr)
         rows.append({"key": work.key, "label": work.label, **bench.measure(server, work, work.key)})
     return rows
+
+
+SPREAD = "poll_pending_spread"
+
+
+def with_spread_polls(works: list[bw.Workload], base: str, sessions: int) -> list[bw.Workload]:
+    """bench_wrk's workloads plus one of this benchmark's own, right after the pending poll:
+    /GET/ of `sessions` pending sessions, one a connection. bench_wrk's pending poll sends
+    every connection's polls to one session, which a client never does, and a store that
+    serialises the changes of one session pays that contention there; this row shows the
+    store's cost without it."""
+    pending = next(w for w in works if w.key == "poll_pending")
+    query = pending.path.split("&token=")[0]
+    paths = tuple(
+        f"{query}&token={bw.session_token(base, bw.PENDING_NUMBER)}" for _ in range(sessions)
+    )
+    spread = bw.Workload(
+        SPREAD,
+        "/GET/ pending, a session per connection (extra)",
+        "GET",
+        paths[0],
+        None,
+        pending.expect,
+        paths=paths,
+    )
+    at = works.index(pending) + 1
+    return [*works[:at], spread, *works[at:]]
 
 
 def flow_steps(base: str) -> Iterator[tuple[str, int]]:

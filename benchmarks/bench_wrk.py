@@ -466,6 +466,24 @@ def new_token(base: str) -> str:
 # ---------------------------------------------------------------- workloads -------------------
 
 
+def session_token(base: str, number: str) -> str:
+    """A new token with a formfilling session of `number` started on it (/IDMOBILE/).
+    Raises RuntimeError when the session does not start."""
+    token = new_token(base)
+    initiation = {
+        "number": number,
+        "token": token,
+        "mode": "2",
+        "name": "ACME",
+        "licence": LICENCE,
+        "scope": "formfilling",
+    }
+    answer = http_json(base, "/IDMOBILE/", initiation)
+    if answer.get("status") != "success":
+        raise RuntimeError(f"/IDMOBILE/ {number} did not start a session: {answer}")
+    return token
+
+
 @dataclass(frozen=True)
 class Workload:
     """One request sent again and again; `expect`/`reject` are Lua patterns on dqe-mock's
@@ -478,6 +496,9 @@ class Workload:
     body: str | None
     expect: str
     reject: str = '"error_id"'
+    # When given: connection i sends paths[i % len(paths)] instead of `path` (wrk runs a
+    # thread per connection then, as for whole flows).
+    paths: tuple[str, ...] = ()
 
 
 BARE_EXPECT = '"family_name":%s*1%.0'
@@ -501,19 +522,10 @@ def workloads(base: str) -> list[Workload]:
     (--max-tokens) would otherwise forget the tokens of the other workloads."""
     q = urllib.parse.urlencode
     matching = q(matching_form(new_token(base)))
-    pending_token, finished_token = new_token(base), new_token(base)
-    for token, number in ((pending_token, PENDING_NUMBER), (finished_token, FINISHED_NUMBER)):
-        initiation = {
-            "number": number,
-            "token": token,
-            "mode": "2",
-            "name": "ACME",
-            "licence": LICENCE,
-            "scope": "formfilling",
-        }
-        answer = http_json(base, "/IDMOBILE/", initiation)
-        if answer.get("status") != "success":
-            raise RuntimeError(f"/IDMOBILE/ {number} did not start a session: {answer}")
+    pending_token, finished_token = (
+        session_token(base, PENDING_NUMBER),
+        session_token(base, FINISHED_NUMBER),
+    )
     poll = "/GET/?" + q({"Licence": LICENCE, "scope": "formfilling"})
     error_query = q(
         {
@@ -691,6 +703,10 @@ class Bench:
         else:
             script, url, threads = "checked.lua", server.base + work.path, 1
             env = {"BENCH_METHOD": work.method}
+            if work.paths:
+                paths_file = self.run_dir / f"{work.key}.paths"
+                paths_file.write_text("\n".join(work.paths) + "\n")
+                env["BENCH_PATHS_FILE"], threads = str(paths_file), self.args.connections
             if server.name == "bare":
                 env["BENCH_EXPECT"] = BARE_EXPECT
             else:

@@ -254,6 +254,7 @@ def test_a_short_run_of_the_memory_and_redis_stores(tmp_path: Path) -> None:
         "matching_get",
         "matching_post",
         "poll_pending",
+        "poll_pending_spread",  # bench_state's own: a pending session per connection
         "poll_finished",
         "error_10",
         "flows",
@@ -265,7 +266,7 @@ def test_a_short_run_of_the_memory_and_redis_stores(tmp_path: Path) -> None:
         for row in rows:
             assert row["requests"] > 0, row
             assert (row["non2xx"], row["unexpected"]) == (0, 0), row
-        assert rows[5]["flows"] > 0
+        assert rows[6]["flows"] > 0
     assert results["bad_answers"] == []
     # (b) really ran on Redis: it sent commands, and each flow made some
     assert results["setups"]["redis"]["redis_calls"] > 0

@@ -272,6 +272,24 @@ def test_checked_answers_count_non_2xx_and_unexpected_bodies(bench: ModuleType, 
     assert unexpected["non2xx"] == 0
 
 
+def test_a_paths_file_gives_each_connection_its_own_path(
+    bench: ModuleType, mock: str, tmp_path: Path
+) -> None:
+    token = "/ACCESS_TOKEN/?client_secret=bench-secret&grant_type=client_idmobile&licence=L1"
+    paths = tmp_path / "paths"
+    paths.write_text(f"{token}\n{token.replace('bench-secret', 'nope')}\n")
+    env = {"BENCH_EXPECT": '"access_token":%s*"', "BENCH_PATHS_FILE": str(paths)}
+    # the URL's own path is refused: only the file's paths are sent
+    both = wrk(bench, "checked.lua", mock + "/nowhere", env, threads=2)
+    assert 0 < both["non2xx"] < both["requests"]  # one connection each way
+    assert both["unexpected"] == 0
+    assert both["sample"].startswith("400 ")
+    paths.write_text(f"{token}\n")
+    one = wrk(bench, "checked.lua", mock + "/nowhere", env, threads=2)  # wraps around
+    assert one["requests"] > 0
+    assert (one["non2xx"], one["unexpected"]) == (0, 0)
+
+
 @pytest.mark.parametrize(
     ("rps", "cpu_pct", "expected"),
     [(5000.0, 100.0, 5000.0), (1000.0, 25.0, 4000.0), (10.0, 0.5, None)],

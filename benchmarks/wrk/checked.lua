@@ -5,6 +5,9 @@
 --                    application/x-www-form-urlencoded, to the URL's path and query)
 --   BENCH_EXPECT     a Lua pattern every answer's body must match (empty: not checked)
 --   BENCH_REJECT     a Lua pattern no answer's body may match (empty: not checked)
+--   BENCH_PATHS_FILE (optional) one path and query a line: thread i sends line i (wrapping)
+--                    instead of the URL's; run with as many threads as connections (-tN -cN)
+--                    so that each connection keeps to its own path
 -- done() prints one line `WRKRESULT key=value ...` (requests, rps, latency percentiles in ms,
 -- bytes per answer, wrk's socket errors, non2xx = answers outside 200-299, unexpected = 2xx
 -- answers whose body fails the patterns) and, when some answer was wrong, `WRKSAMPLE status
@@ -22,9 +25,22 @@ if method == "POST" then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
+local paths_file = os.getenv("BENCH_PATHS_FILE") or ""
+
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("thread_number", #threads)
+end
+
+function init(args)
+  if paths_file ~= "" then
+    local paths = {}
+    for line in io.lines(paths_file) do
+      if line ~= "" then table.insert(paths, line) end
+    end
+    wrk.path = paths[((thread_number - 1) % #paths) + 1]
+  end
 end
 
 non2xx = 0

@@ -21,7 +21,7 @@ Where expectations come from (tests/ and contract_tests/), the rule applied in i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp import ClientSession
@@ -32,6 +32,7 @@ from mockserver.http.app import create_app
 from mockserver.http.keys import STATE
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
+from tests.redis_server import RedisServer, command
 
 
 @pytest.fixture
@@ -58,3 +59,25 @@ async def dqe(server: TestServer) -> AsyncIterator[DqeClient]:
     """A contract-checking client of the running mock."""
     async with ClientSession() as session:
         yield DqeClient(session, server.make_url("/"))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on 127.0.0.1 on a free port, one per test process (xdist worker),
+    stopped at the end. Fails (never skips) when redis-server is missing."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """redis://127.0.0.1:PORT/0 of the session's server, running (a test before may have
+    stopped it) and emptied (FLUSHALL) for this test."""
+    redis_server.start()
+    reply = command(redis_server.port, "FLUSHALL")
+    assert reply == b"+OK", f"FLUSHALL answered {reply!r}"
+    return redis_server.url

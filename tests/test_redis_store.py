@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession, TCPConnector
 
 from tests.redis_server import RedisServer
@@ -89,14 +90,12 @@ def test_one_flow_across_two_processes(redis_url: str, tmp_path: Path) -> None:
         assert poll(b, token) == (200, PENDING)
         request = urllib.request.Request(a + consent, data=b"decision=approve")
         opener = urllib.request.build_opener(NoRedirect())
-        try:
+        with pytest.raises(urllib.error.HTTPError) as redirected:
             opener.open(request, timeout=20)
-            raise AssertionError("the consent POST did not redirect")
-        except urllib.error.HTTPError as exc:
-            assert exc.code == 302
-            assert exc.headers["Location"] == (
-                f"https://partner.example/callback?token={token}&status=success"
-            )
+        assert redirected.value.code == 302
+        assert redirected.value.headers["Location"] == (
+            f"https://partner.example/callback?token={token}&status=success"
+        )
         for base in (b, a, b, a):
             assert poll(base, token) == (200, NUMVERIFY_SUCCESS)
         # Either process's journal holds the whole flow, in one order.
@@ -111,11 +110,11 @@ def test_one_flow_across_two_processes(redis_url: str, tmp_path: Path) -> None:
             "/GET/", "/GET/", "/GET/", "/GET/",
         ]  # fmt: skip
         ids = [i for i, _, _ in paths["a"]]
-        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        assert ids == sorted(set(ids))
         # The session, listed by either process, is the same one.
         sessions = [call(base, f"/__admin/sessions/{token}")[1] for base in (a, b)]
         assert sessions[0] == sessions[1]
-        assert sessions[0]["phase"] == "done" and sessions[0]["decision"] == "approve"
+        assert (sessions[0]["phase"], sessions[0]["decision"]) == ("done", "approve")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -166,14 +165,17 @@ def test_redis_stopped_mid_flow_answers_503_then_the_flow_goes_on(
         assert poll(a, token) == (200, PENDING)  # pending step 1 of 3
         redis_server.stop()  # saves, as a clean shutdown does
         try:
-            for path in (f"/GET/?licence={LICENCE}&scope=numVerify&token={token}", "/ACCESS_TOKEN/"):
+            for path in (
+                f"/GET/?licence={LICENCE}&scope=numVerify&token={token}",
+                "/ACCESS_TOKEN/",
+            ):
                 status, body = call(a, path)
                 assert status == 503, body
                 assert body["error"] == "state_store_unavailable"
                 assert body["store"] == redis_url
                 assert redis_url in body["error_description"]
             status, body = call(a, "/__admin/journal")
-            assert status == 503 and body["store"] == redis_url
+            assert (status, body["store"]) == (503, redis_url)
         finally:
             redis_server.start()
         assert poll(a, token) == (200, PENDING)  # step 2: the 503s consumed nothing
@@ -213,8 +215,7 @@ scenarios:
   - id: runtime-18
     match: {{numbers: ["{RUNTIME_NUMBER}"]}}
     operator: Orange
-    consent: {{auto: true}}
-    outcome: {{result_error: "18"}}
+    outcome: {{consent: {{auto: true}}, result_error: "18"}}
 """
 
 

@@ -77,6 +77,7 @@ def facts_digest(facts: Facts) -> tuple[str, bytes]:
     raw = dumps(_facts_json(facts))
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     _remember(_DIGESTS, id(facts), (facts, digest, raw))
+    _DECODED.setdefault(digest, facts)  # read back by digest (known_facts), one object
     return digest, raw
 
 

@@ -18,6 +18,7 @@ from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
+from mockserver.store.base import StoreUnavailable
 from mockserver.store.url import StateUrlError, parse_state_url
 
 Options = type[Settings] | type[ProxySettings] | type[ScoreSettings]
@@ -530,7 +531,11 @@ def serve(settings: Settings) -> int:
     def banner(port: int) -> str:
         return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
 
-    return run(app, settings, banner, settings.event_loop)
+    try:
+        return run(app, settings, banner, settings.event_loop)
+    except StoreUnavailable as exc:  # at start: nothing served yet, say why and stop
+        print(f"dqe-mock: cannot start: {exc.reason}", file=sys.stderr)
+        return 2
 
 
 def validate(

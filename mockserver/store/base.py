@@ -101,12 +101,16 @@ class StoreUnavailable(Exception):
         super().__init__(self.message)
 
     @property
+    def reason(self) -> str:
+        """What is wrong, in one clause (what `serve` says when it cannot start)."""
+        return f"the mock's state store {self.shown} cannot be reached ({self.detail})"
+
+    @property
     def message(self) -> str:
         """The sentence a 503 answers and the log line says."""
         return (
-            f"the mock's state store {self.shown} cannot be reached ({self.detail}); no answer "
-            "is given rather than a wrong one. The mock answers again as soon as the store is "
-            "back (nothing to restart)."
+            f"{self.reason}; no answer is given rather than a wrong one. The mock answers "
+            "again as soon as the store is back (nothing to restart)."
         )
 
 

@@ -47,6 +47,14 @@ def loads(raw: bytes | str) -> Any:
         raise CodecError(f"not JSON: {exc}") from None
 
 
+def _row(raw: bytes | str, size: int, what: str) -> list[Any]:
+    """The JSON array of `size` items `raw` holds; raises CodecError for anything else."""
+    data = loads(raw)
+    if not isinstance(data, list) or len(data) != size:
+        raise CodecError(f"not a {what} record: not an array of {size}")
+    return data
+
+
 def encode_token(token: AccessToken) -> bytes:
     """A token as JSON: licence, issued_at and expires_at (mock clock seconds), namespace."""
     return dumps([token.licence, token.issued_at, token.expires_at, token.namespace])
@@ -55,7 +63,7 @@ def encode_token(token: AccessToken) -> bytes:
 def decode_token(value: str, raw: bytes) -> AccessToken:
     """The token `value` from encode_token's bytes; raises CodecError."""
     try:
-        licence, issued, expires, namespace = loads(raw)
+        licence, issued, expires, namespace = _row(raw, 4, "token")
         return AccessToken(value, str(licence), float(issued), float(expires), str(namespace))
     except (TypeError, ValueError) as exc:
         raise CodecError(f"not a token record: {exc}") from None
@@ -69,6 +77,7 @@ def facts_digest(facts: Facts) -> tuple[str, bytes]:
     raw = dumps(_facts_json(facts))
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     _remember(_DIGESTS, id(facts), (facts, digest, raw))
+    _DECODED.setdefault(digest, facts)  # read back by digest (known_facts), one object
     return digest, raw
 
 
@@ -96,6 +105,8 @@ def decode_facts(digest: str, raw: bytes) -> Facts:
         return found
     try:
         data = loads(raw)
+        if not isinstance(data, dict):
+            raise CodecError("not a facts record: not an object")
         raw_outcome = data["outcome"]
         outcome = Outcome(
             initiate_error=raw_outcome["initiate_error"],
@@ -129,6 +140,9 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
+SESSION_ITEMS = 17
+
+
 def encode_session(session: Session, digest: str) -> bytes:
     """A session as JSON, its facts named by `digest` (facts_digest)."""
     return dumps(
@@ -156,10 +170,7 @@ def encode_session(session: Session, digest: str) -> bytes:
 
 def session_facts_digest(raw: bytes) -> str:
     """The facts digest a stored session names; raises CodecError."""
-    try:
-        digest = loads(raw)[4]
-    except (IndexError, TypeError) as exc:
-        raise CodecError(f"not a session record: {exc!r}") from None
+    digest = _row(raw, SESSION_ITEMS, "session")[4]
     if not isinstance(digest, str):
         raise CodecError("not a session record: no facts digest")
     return digest
@@ -171,7 +182,7 @@ def decode_session(raw: bytes, facts: Facts) -> Session:
         (
             sid, token, number, created_at, _digest, partner, code_name, redirect_uri, scores,
             phase, decision, consented_at, polls, otp_attempts, final, later, seq,
-        ) = loads(raw)  # fmt: skip
+        ) = _row(raw, SESSION_ITEMS, "session")  # fmt: skip
         session = Session.__new__(Session)
         session.id, session.token, session.number = str(sid), str(token), str(number)
         session.created_at = float(created_at)
@@ -202,7 +213,7 @@ def encode_replacement(found: Replacement) -> bytes:
 def decode_replacement(raw: bytes) -> Replacement:
     """encode_replacement's record; raises CodecError."""
     try:
-        at, by, operator, namespace = loads(raw)
+        at, by, operator, namespace = _row(raw, 4, "replacement")
         return Replacement(float(at), str(by), str(operator), str(namespace))
     except (TypeError, ValueError) as exc:
         raise CodecError(f"not a replacement record: {exc!r}") from None

@@ -35,6 +35,7 @@ on the next call, so the mock answers again when Redis is back, with whatever Re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -512,6 +513,17 @@ class RedisStore(StateStore):
         events: Sequence[tuple[bytes, dict[bytes, bytes]]],
         replayed_upto: tuple[int, int] = (0, 0),
     ) -> None:
+        entries: dict[bytes, Any] = {}
+        opened: list[bytes] = []
+        for event_id, fields in events:
+            if fields.get(b"k") != b"entry":
+                continue
+            with contextlib.suppress(codec.CodecError, KeyError):
+                data = entries[event_id] = codec.loads(fields[b"d"])
+                found = data.get("s") if isinstance(data, dict) else None
+                if isinstance(found, list) and len(found) == 2:
+                    opened.append(codec.dumps(found[1]))
+        await self._fetch_facts(opened)  # the shared facts of sessions others opened, once
         for event_id, fields in events:
             key = _stream_key(event_id)
             if key <= self._last_key:
@@ -521,19 +533,18 @@ class RedisStore(StateStore):
             namespace = fields.get(b"ns", b"").decode() or None
             try:
                 if kind == "entry":
-                    self._fold(int(fields[b"id"]), fields[b"d"])
+                    self._fold(int(fields[b"id"]), entries[event_id])
                 elif kind == "reset":
                     self._local_reset(namespace, registry=not replaying)
                 elif kind == "journal":
                     self.state.journal.reset(namespace)
                 elif kind == "scenarios" and not replaying:
                     await self._apply_change(event_id.decode(), fields)
-            except (codec.CodecError, KeyError, ValueError) as exc:
+            except (codec.CodecError, KeyError, ValueError, TypeError, AttributeError) as exc:
                 log.warning("state store %s: event %s skipped: %s", self.shown, event_id, exc)
             self._last, self._last_key = event_id.decode(), key
 
-    def _fold(self, entry_id: int, payload: bytes) -> None:
-        data = codec.loads(payload)
+    def _fold(self, entry_id: int, data: Any) -> None:
         entry = codec.decode_entry(entry_id, data["e"])
         session = None
         if data.get("s"):

@@ -101,7 +101,8 @@ TWO_CORES = (
     "scaling, which needs a core per worker (plus Redis's and the load generator's own)."
 )
 
-# Commands of the benchmark itself, left out of the per-flow counts.
+# Commands of the benchmark itself, left out of the per-flow counts. (Commandstats also counts
+# each command a Lua script runs, besides the script's own EVALSHA.)
 OWN_COMMANDS = frozenset({"info", "config|resetstat", "ping", "flushall"})
 FLOW_STEPS = ("token", "initiation", "consent", "polls")
 
@@ -206,6 +207,15 @@ def target_rows(comparisons: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
             }
         )
     return rows
+
+
+def redis_cost(rps: float, redis_cpu_pct: float) -> float | None:
+    """Microseconds of Redis CPU per mock request: Redis's share of a core over the requests
+    per second it served (None without requests). 1e6 over it is the mock requests per second
+    one Redis core would take at that mix."""
+    if rps <= 0:
+        return None
+    return round(redis_cpu_pct / 100 / rps * 1e6, 1)
 
 
 def missed_line(targets: Sequence[Mapping[str, Any]]) -> str:
@@ -354,6 +364,7 @@ class StateBench(bw.Bench):
         if redis is not None:
             redis_pct = 100 * (bw.tree_ticks(redis.pid) - r0) / bw.CLK_TCK / wall
             result["redis_cpu_pct"] = round(redis_pct, 1)
+            result["redis_us_per_request"] = redis_cost(result["rps"], redis_pct)
             # Redis shares its core with wrk: count it out of "others" there.
             if self.args.redis_cpu == self.args.client_cpu:
                 others = result["others_cpu1_pct"] - redis_pct
@@ -640,7 +651,7 @@ def report(results: Mapping[str, Any]) -> str:
         "",
     ]
     header = ["workload", "setup", "req/s", "p50 ms", "p99 ms", "non-2xx", "wrong"]
-    header += ["srv cpu %", "redis cpu %", "others cpu0/cpu1 %", "wrk cpu %"]
+    header += ["srv cpu %", "redis cpu %", "redis µs/req", "others cpu0/cpu1 %", "wrk cpu %"]
     rows = []
     setups = results["setups"]
     keys = [w["key"] for st in setups.values() for w in st.get("workloads") or []]
@@ -663,6 +674,7 @@ def report(results: Mapping[str, Any]) -> str:
                     w["unexpected"],
                     f"{w['srv_cpu_pct']:.0f}",
                     f"{w['redis_cpu_pct']:.0f}" if "redis_cpu_pct" in w else "-",
+                    "-" if w.get("redis_us_per_request") is None else w["redis_us_per_request"],
                     f"{w['others_cpu0_pct']:.0f}/{w['others_cpu1_pct']:.0f}",
                     f"{w['wrk_cpu_pct']:.0f}",
                 ]
@@ -670,8 +682,9 @@ def report(results: Mapping[str, Any]) -> str:
     out.append(bw.markdown(header, rows))
     out.append(
         "\nsrv cpu = the server's process tree (every worker), % of one core; redis cpu = "
-        "redis-server over the same window (warm-up apart); others = every other process on "
-        "each core (Redis counted out); flows: requests/s of whole flows."
+        "redis-server over the same window; redis µs/req = Redis CPU per mock request (1e6 "
+        "over it: the requests/s one Redis core takes at that mix); others = every other "
+        "process on each core (Redis counted out); flows: requests/s of whole flows."
     )
     crows = [
         [

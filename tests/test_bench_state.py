@@ -283,3 +283,14 @@ def test_a_short_run_of_the_memory_and_redis_stores(tmp_path: Path) -> None:
     # its redis-server is stopped and its directory gone
     assert not Path(f"/proc/{results['redis']['pid']}").exists()
     assert not Path(results["redis"]["dir"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("rps", "cpu_pct", "expected"),
+    [(1000.0, 20.0, 200.0), (4000.0, 10.0, 25.0), (0.0, 5.0, None)],
+)
+def test_redis_microseconds_per_request(
+    bench: ModuleType, rps: float, cpu_pct: float, expected: float | None
+) -> None:
+    # 20 % of a core over 1,000 requests/s: 0.2 s of CPU a second for 1,000 requests
+    assert bench.redis_cost(rps, cpu_pct) == expected

@@ -6,13 +6,16 @@
     .venv/bin/python benchmarks/bench_state.py --json state.json -- --log-level WARNING
 
 Three setups of `dqe-mock serve` (bench_wrk.py's options: the bench licence, --no-watch,
---token-ttl 3600, plus whatever follows `--`), one after the other, each pinned to
---server-cpu (0): (a) `--state memory`, (b) `--state redis://...` with one worker, (c) the same
-with `--workers 2`. The script starts its own redis-server (/usr/bin/redis-server, no
-persistence, a free port of 127.0.0.1, a temporary directory removed at the end) pinned to
---redis-cpu (default: wrk's core, 1), and FLUSHALLs it before each Redis setup.
+--token-ttl 3600, plus whatever follows `--`), all running, pinned to --server-cpu (0):
+(a) `--state memory`, (b) `--state redis://...` with one worker, (c) the same with
+`--workers 2`. Each Redis setup gets a redis-server of its own (/usr/bin/redis-server, no
+persistence, a free port of 127.0.0.1, a temporary directory removed at the end), pinned to
+--redis-cpu (default: wrk's core, 1), so that its calls and CPU are that setup's alone. For
+each workload the setups are measured back to back, so the figures of a ratio are taken
+seconds apart (this VM's speed drifts from minute to minute).
 
-Each setup gets bench_wrk.py's workloads, measured with bench_wrk.py's machinery (wrk pinned to
+Every setup gets bench_wrk.py's workloads (plus a /GET/ of a pending session a connection),
+measured with bench_wrk.py's machinery (wrk pinned to
 --client-cpu, benchmarks/wrk/checked.lua and flow.lua checking every answer, the quiet-machine
 wait, CPU accounting): matching_notp GET and POST, /GET/ pending and finished, an error
 answer, whole consent flows, /ACCESS_TOKEN/. Printed: req/s, p50, p99, non-2xx, wrong answers
@@ -40,6 +43,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -342,10 +346,10 @@ class RedisServer:
 
 @dataclass
 class StateBench(bw.Bench):
-    """bench_wrk's Bench, with redis-server's CPU over each wrk run (% of one core)."""
+    """bench_wrk's Bench over every setup's server, with the CPU of the server's own
+    redis-server over each wrk run (% of one core)."""
 
-    redis: RedisServer | None = None
-    results_extra: dict[str, Any] = field(default_factory=dict)
+    redis_of: dict[str, RedisServer] = field(default_factory=dict)  # by server name
 
     def run_wrk(
         self,
@@ -357,7 +361,8 @@ class StateBench(bw.Bench):
         env: Mapping[str, str],
         threads: int = 1,
     ) -> dict[str, Any]:
-        redis = self.redis if self.redis is not None and self.redis.proc is not None else None
+        redis = self.redis_of.get(server.name)
+        redis = redis if redis is not None and redis.proc is not None else None
         r0, began = (bw.tree_ticks(redis.pid) if redis else 0), time.perf_counter()
         result = super().run_wrk(server, script, url, seconds, tag, env, threads)
         wall = time.perf_counter() - began
@@ -365,7 +370,7 @@ class StateBench(bw.Bench):
             redis_pct = 100 * (bw.tree_ticks(redis.pid) - r0) / bw.CLK_TCK / wall
             result["redis_cpu_pct"] = round(redis_pct, 1)
             result["redis_us_per_request"] = redis_cost(result["rps"], redis_pct)
-            # Redis shares its core with wrk: count it out of "others" there.
+            # Redis shares a core with wrk or the server: count it out of "others" there.
             if self.args.redis_cpu == self.args.client_cpu:
                 others = result["others_cpu1_pct"] - redis_pct
                 result["others_cpu1_pct"] = round(max(others, 0), 1)
@@ -374,18 +379,36 @@ class StateBench(bw.Bench):
         return result
 
 
-def measure_workloads(bench: StateBench, server: bw.Server) -> list[dict[str, Any]]:
-    """bench_wrk's workloads on `server`, in bench_wrk's order (whole flows right before
-    /ACCESS_TOKEN/, whose tokens fill the store): one row each, wrk's figures flattened."""
-    rows: list[dict[str, Any]] = []
-    for work in with_spread_polls(bw.workloads(server.base), server.base, bench.args.connections):
+FLOWS_LABEL = "whole consent flows (token, formfilling, consent, /GET/)"
+
+
+def measure_back_to_back(
+    bench: StateBench, servers: Mapping[str, bw.Server]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every workload on every setup's server, the setups back to back for each workload (so
+    the figures of a ratio are taken seconds apart on a VM whose speed drifts), in
+    bench_wrk's order with whole flows right before /ACCESS_TOKEN/ (whose tokens fill the
+    store). Each server gets its own tokens and sessions. {setup key: rows}."""
+    works = {
+        key: with_spread_polls(bw.workloads(srv.base), srv.base, bench.args.connections)
+        for key, srv in servers.items()
+    }
+    rows: dict[str, list[dict[str, Any]]] = {key: [] for key in servers}
+    first = next(iter(works.values()))
+    for i, work in enumerate(first):
         if work.key == "access_token":
-            print("  whole consent flows", file=sys.stderr)
-            flows = bench.measure(server, None, "flows")
-            label = "whole consent flows (token, formfilling, consent, /GET/)"
-            rows.append({"key": "flows", "label": label, **flows})
-        print(f"  {work.label}", file=sys.stderr)
-        rows.append({"key": work.key, "label": work.label, **bench.measure(server, work, work.key)})
+            print("whole consent flows", file=sys.stderr)
+            for key, srv in servers.items():
+                print(f"  {key}", file=sys.stderr)
+                flows = bench.measure(srv, None, "flows")
+                rows[key].append({"key": "flows", "label": FLOWS_LABEL, **flows})
+        print(work.label, file=sys.stderr)
+        for key, srv in servers.items():
+            print(f"  {key}", file=sys.stderr)
+            own = works[key][i]
+            rows[key].append(
+                {"key": own.key, "label": own.label, **bench.measure(srv, own, own.key)}
+            )
     return rows
 
 
@@ -481,7 +504,6 @@ def redis_ops_per_flow(redis: RedisServer, base: str, flows: int) -> dict[str, A
     """Run `flows` whole flows one at a time on the server at `base`, reading INFO
     commandstats after each step; the calls per flow of each command by step, the requests
     per flow, and the commands an idle server sends in 2 s."""
-    redis.call("CONFIG", "RESETSTAT")
     steps: dict[str, dict[str, int]] = {step: {} for step in FLOW_STEPS}
     requests = 0
     began = time.monotonic()
@@ -517,61 +539,6 @@ def redis_ops_per_flow(redis: RedisServer, base: str, flows: int) -> dict[str, A
 # ---------------------------------------------------------------- the run ---------------------
 
 
-def run_setup(
-    args: argparse.Namespace,
-    setup: Setup,
-    wrk: str,
-    run_dir: Path,
-    redis: RedisServer | None,
-    results: dict[str, Any],
-) -> dict[str, Any]:
-    """One setup: a fresh server, (for (b)) the Redis calls per flow, then the workloads."""
-    serve = ["--state", redis.url if redis and setup.redis else "memory"]
-    serve += ["--workers", str(setup.workers), *args.serve_args]
-    name = f"dqe-mock-{setup.key}"
-    server = bw.Server(name, bw.mock_argv(serve), args.server_cpu, run_dir, bw.TOKEN_PROBE)
-    bench = StateBench(args, wrk, run_dir, [server], redis=redis if setup.redis else None)
-    out: dict[str, Any] = {"label": setup.label, "workers": setup.workers, "serve_args": serve}
-    if redis is not None and setup.redis:
-        redis.call("FLUSHALL")
-        redis.call("CONFIG", "RESETSTAT")
-    print(f"{setup.label}", file=sys.stderr)
-    try:
-        server.launch(args.start_timeout)
-    except RuntimeError as exc:
-        out["error"] = str(exc)
-        bench.warnings.append(f"{setup.label}: not measured: {exc}")
-        results["warnings"] += bench.warnings
-        return out
-    try:
-        if redis is not None and setup.key == "redis" and args.ops_flows > 0:
-            print(f"  Redis calls of {args.ops_flows} whole flows", file=sys.stderr)
-            results["redis_ops"] = redis_ops_per_flow(redis, server.base, args.ops_flows)
-        out["workloads"] = measure_workloads(bench, server)
-        if redis is not None and setup.redis:
-            calls = calls_between({}, redis.commandstats())
-            out["redis_calls"] = sum(calls.values())
-            if not calls:
-                bench.warnings.append(
-                    f"{setup.label}: the server sent Redis no command: this build has no "
-                    "Redis store, so these are the memory store's figures"
-                )
-                out["not_on_redis"] = True
-        out["rss_after_load_bytes"] = bw.rss_bytes(server.pid)
-        # processes serving (the parent of workers included), counted after the load, when
-        # every worker has long started
-        out["processes"] = len(bw.descendants(server.pid))
-        if setup.workers > 1 and out["processes"] < setup.workers:
-            bench.warnings.append(
-                f"{setup.label}: {out['processes']} server process(es), not {setup.workers}: "
-                "this build does not start workers"
-            )
-    finally:
-        server.stop()
-    results["warnings"] += bench.warnings
-    return out
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     wrk = bw.ensure_wrk()
     run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="dqe-bench-state-"))
@@ -595,31 +562,93 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_s": args.warmup,
             "connections": args.connections,
             "wrk": f"taskset -c {args.client_cpu} wrk -t1 -c{args.connections} "
-            f"-d{args.duration}s --timeout 5s (flows: -t{args.connections})",
+            f"-d{args.duration}s --timeout 5s (flows and the spread poll: -t{args.connections})",
             "serve_args": args.serve_args,
             "setups": [s.key for s in chosen],
             "ops_flows": args.ops_flows,
         },
         "setups": {},
+        "redis": {},
         "redis_ops": None,
         "warnings": [],
     }
     results["speed_index_s"] = {"start": bw.speed_index(args.server_cpu)}
-    redis: RedisServer | None = None
+    bench = StateBench(args, wrk, run_dir, [])
+    servers: dict[str, bw.Server] = {}
     try:
-        if any(s.redis for s in chosen):
-            redis = RedisServer(args.redis_cpu)
-            redis.start()
-            results["versions"]["redis"] = redis.version()
-            results["redis"] = {"pid": redis.pid, "port": redis.port, "dir": str(redis.workdir)}
         for setup in chosen:
-            results["setups"][setup.key] = run_setup(args, setup, wrk, run_dir, redis, results)
+            out: dict[str, Any] = {"label": setup.label, "workers": setup.workers}
+            results["setups"][setup.key] = out
+            name = f"dqe-mock-{setup.key}"
+            state = "memory"
+            if setup.redis:  # a redis-server of its own: its calls and CPU are this setup's
+                redis = RedisServer(args.redis_cpu)
+                redis.start()
+                bench.redis_of[name] = redis
+                results["versions"]["redis"] = redis.version()
+                results["redis"][setup.key] = {
+                    "pid": redis.pid,
+                    "port": redis.port,
+                    "dir": str(redis.workdir),
+                }
+                state = redis.url
+            serve = ["--state", state, "--workers", str(setup.workers), *args.serve_args]
+            out["serve_args"] = serve
+            server = bw.Server(name, bw.mock_argv(serve), args.server_cpu, run_dir, bw.TOKEN_PROBE)
+            try:
+                server.launch(args.start_timeout)
+            except RuntimeError as exc:
+                out["error"] = str(exc)
+                bench.warnings.append(f"{setup.label}: not measured: {exc}")
+                continue
+            bench.servers.append(server)
+            servers[setup.key] = server
+        redis_b = bench.redis_of.get("dqe-mock-redis")
+        if redis_b is not None and "redis" in servers and args.ops_flows > 0:
+            print(f"Redis calls of {args.ops_flows} whole flows on (b)", file=sys.stderr)
+            redis_b.call("CONFIG", "RESETSTAT")
+            results["redis_ops"] = redis_ops_per_flow(
+                redis_b, servers["redis"].base, args.ops_flows
+            )
+        for key, rows in measure_back_to_back(bench, servers).items():
+            results["setups"][key]["workloads"] = rows
+        for setup in chosen:
+            server = servers.get(setup.key)
+            if server is None:
+                continue
+            out = results["setups"][setup.key]
+            redis = bench.redis_of.get(server.name)
+            if redis is not None:
+                calls = calls_between({}, redis.commandstats())
+                out["redis_calls"] = sum(calls.values())
+                if not calls:
+                    bench.warnings.append(
+                        f"{setup.label}: the server sent Redis no command: this build has no "
+                        "Redis store, so these are the memory store's figures"
+                    )
+                    out["not_on_redis"] = True
+            out["rss_after_load_bytes"] = bw.rss_bytes(server.pid)
+            # processes serving (a parent of workers included), counted after the load
+            out["processes"] = len(bw.descendants(server.pid))
+            if setup.workers > 1 and out["processes"] < setup.workers:
+                bench.warnings.append(
+                    f"{setup.label}: {out['processes']} server process(es), not "
+                    f"{setup.workers}: this build does not start workers"
+                )
+                out["not_workers"] = True
     finally:
-        if redis is not None:
+        for server in servers.values():
+            server.stop()
+        for redis in bench.redis_of.values():
             redis.stop()
     results["speed_index_s"]["end"] = bw.speed_index(args.server_cpu)
-    on_redis = {k: v for k, v in results["setups"].items() if not v.get("not_on_redis")}
-    results["comparisons"] = compare(on_redis)
+    results["warnings"] = bench.warnings
+    judged = {
+        k: v
+        for k, v in results["setups"].items()
+        if not v.get("not_on_redis") and not v.get("not_workers")
+    }
+    results["comparisons"] = compare(judged)
     results["targets"] = target_rows(results["comparisons"])
     results["missed"] = [t["name"] for t in results["targets"] if t["verdict"] == "missed"]
     results["bad_answers"] = [
@@ -797,6 +826,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # A TERM (a CI timeout, `kill PID`) unwinds like Ctrl-C: servers and Redis are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         results = run(args)
     except (RuntimeError, ValueError) as exc:

@@ -280,9 +280,9 @@ def test_a_short_run_of_the_memory_and_redis_stores(tmp_path: Path) -> None:
     assert {t["verdict"] for t in results["targets"]} <= {"met", "missed"}
     assert ("MISSED:" in done.stdout) == ("missed" in {t["verdict"] for t in results["targets"]})
     assert ("2-CORE MACHINE" in done.stdout) == ((os.cpu_count() or 0) <= 2)
-    # its redis-server is stopped and its directory gone
-    assert not Path(f"/proc/{results['redis']['pid']}").exists()
-    assert not Path(results["redis"]["dir"]).exists()
+    # (b)'s redis-server is stopped and its directory gone
+    assert not Path(f"/proc/{results['redis']['redis']['pid']}").exists()
+    assert not Path(results["redis"]["redis"]["dir"]).exists()
 
 
 @pytest.mark.parametrize(

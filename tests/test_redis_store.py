@@ -254,3 +254,28 @@ def test_runtime_scenarios_added_on_one_process_are_served_by_the_other(
         with serve_cli(tmp_path / "c.log", *state) as c:
             status, listed = admin(c, "GET", "/__admin/scenarios")
             assert "runtime-18" in [s["id"] for s in listed["scenarios"]]
+
+
+# docs/admin-api.md, Faults: `first: 2` "only the first 2 matching requests: the 3rd try
+# succeeds". Shared by the processes: two gateway errors in all, whichever answers.
+FAULT_DOC = """\
+version: 1
+faults:
+  - id: token-gateway-down
+    endpoint: ACCESS_TOKEN
+    kind: http_error
+    status: 503
+    first: 2
+"""
+
+
+def test_a_fault_s_first_n_counts_requests_over_every_process(
+    redis_url: str, tmp_path: Path
+) -> None:
+    state = ("--state", redis_url)
+    with serve_cli(tmp_path / "a.log", *state) as a, serve_cli(tmp_path / "b.log", *state) as b:
+        status, body = admin(b, "POST", "/__admin/scenarios", FAULT_DOC)
+        assert status == 201, body
+        form = {"licence": LICENCE, "client_secret": SECRET, "grant_type": "client_idmobile"}
+        statuses = [call(base, "/ACCESS_TOKEN/", form)[0] for base in (a, b, a, b)]
+        assert statuses == [503, 503, 200, 200]

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from mockserver.domain.faults import Fault, FaultTarget
 from mockserver.domain.journal import JournalEntry
 from mockserver.domain.registry import ScenarioRegistry
 from mockserver.domain.scenarios import ScenarioSet
@@ -146,6 +147,12 @@ class StateStore(ABC):
         """Journal one request and count it in the client report (the store numbers it)."""
 
     @abstractmethod
+    async def sync(self) -> None:
+        """Before a DQE request: make sure this process serves the runtime scenarios (and
+        resets) every process has announced, so that a scenario added through one replica
+        is matched by the next request whichever replica answers it."""
+
+    @abstractmethod
     async def catch_up(self) -> None:
         """Bring the journal, report counters and runtime scenarios up to date (what other
         processes recorded or changed); before any admin read."""
@@ -177,6 +184,13 @@ class StateStore(ABC):
         (already loaded as `layer`), or `remove` with the scenario id as `text`."""
 
     @abstractmethod
+    async def pick_fault(
+        self, faults: Sequence[Fault], target: FaultTarget, namespace: str
+    ) -> Fault | None:
+        """FaultBook.pick with counts every process shares: the first fault that applies to
+        `target` and has not used up its `first: N` (each applying fault's count goes up)."""
+
+    @abstractmethod
     async def counts(self) -> tuple[int, int]:
         """How many tokens and sessions the store holds."""
 
@@ -205,6 +219,9 @@ class MemoryStore(StateStore):
         self.state.journal.add(entry)
         self.state.report.observe(entry)  # the client report's counters: O(1), no JSON
 
+    async def sync(self) -> None:
+        return None
+
     async def catch_up(self) -> None:
         return None
 
@@ -228,6 +245,11 @@ class MemoryStore(StateStore):
         self, op: str, namespace: str, text: str = "", layer: ScenarioSet | None = None
     ) -> None:
         apply_change(self.state.registry, op, namespace, text, layer)
+
+    async def pick_fault(
+        self, faults: Sequence[Fault], target: FaultTarget, namespace: str
+    ) -> Fault | None:
+        return self.state.faults.pick(faults, target, namespace)
 
     async def counts(self) -> tuple[int, int]:
         return len(self.state.tokens), len(self.state.sessions)

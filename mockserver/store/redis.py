@@ -14,8 +14,11 @@ no longer needs and a Redis Cluster could shard them by token):
     dqe:ids, dqe:seq      counters handing out the salt of new values, the session numbers
     dqe:sq                sorted set of session numbers -> ids (the admin listing's order)
     dqe:rt:names, dqe:rt:{namespace}   runtime scenario changes per namespace (replayed)
+    dqe:rt:gen            counts runtime changes and resets: a process that reads a value it
+                          has not seen catches up before answering (StateStore.sync)
     dqe:events            stream of journal entries, resets, journal clears, scenario changes
     dqe:jn:id             the journal's entry numbers
+    dqe:fh:{namespace}    hash: fault id -> requests it applied to (`first: N`)
 
 Atomic transitions (store/base.py): a request's records are read by one Lua script (LOAD),
 the domain runs on them in this process, and the records that changed are written by another
@@ -52,6 +55,7 @@ from redis.exceptions import RedisError
 
 from mockserver.contract.errors import DqeError
 from mockserver.domain.client_report import ClientReport
+from mockserver.domain.faults import Fault, FaultTarget
 from mockserver.domain.journal import JournalEntry
 from mockserver.domain.loading import ScenarioFileError, load_text
 from mockserver.domain.registry import ScenarioRegistry
@@ -80,6 +84,8 @@ STREAM_LENGTH = 10_000
 MAX_ATTEMPTS = 200
 FACTS_TTL = 2 * 86400.0  # seconds; refreshed by every session that uses them
 SCAN_BATCH = 1000
+# Seconds a namespace's fault counts live after its last counted request (a day).
+FAULT_COUNTS_TTL = 86400.0
 
 # One round trip: the global clock advance, when asked the next salt and session number, then
 # per token [token, record, session id, session, own clock advance] and per session id
@@ -203,6 +209,8 @@ class RedisStore(StateStore):
         self._last_key = (0, 0)
         self._follower: asyncio.Task[None] | None = None
         self._down: str | None = None
+        # dqe:rt:gen as last read: it changes with every runtime change and reset (sync()).
+        self._generation: bytes | None = None
         # Layers this process loaded for a change it announced (by event id): not parsed twice.
         self._own_layers: dict[str, ScenarioSet] = {}
         # The report's view of the session and token an entry being folded names, as the
@@ -467,6 +475,13 @@ class RedisStore(StateStore):
     def _snapshot_expired(self, token: str) -> bool:
         return self._snapshot[1]
 
+    async def sync(self) -> None:
+        async with self._guard():
+            generation = await self.redis.get("dqe:rt:gen")
+            if generation != self._generation:
+                await self._read_all()
+                self._generation = generation
+
     async def catch_up(self) -> None:
         async with self._guard():
             await self._read_all()
@@ -589,6 +604,7 @@ class RedisStore(StateStore):
                 pipe.delete(key)
             pipe.rpush(key, change)
             pipe.sadd("dqe:rt:names", namespace)
+            pipe.incr("dqe:rt:gen")
             pipe.xadd(
                 STREAM,
                 {"k": "scenarios", "ns": namespace, "op": op, "t": text},
@@ -691,11 +707,14 @@ class RedisStore(StateStore):
             else:
                 await self._forget_namespace(namespace)
             fields = {"k": "reset", "ns": namespace or ""}
-            await self.redis.xadd(STREAM, fields, maxlen=self.stream_length, approximate=True)
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.xadd(STREAM, fields, maxlen=self.stream_length, approximate=True)
+            pipe.incr("dqe:rt:gen")
+            await pipe.execute()
         await self.catch_up()
 
     async def _forget_namespace(self, namespace: str) -> None:
-        doomed: list[str] = [f"dqe:rt:{namespace}"]
+        doomed: list[str] = [f"dqe:rt:{namespace}", f"dqe:fh:{namespace}"]
         await self.redis.srem("dqe:rt:names", namespace)
         for prefix, position in (("dqe:tk:", 3), ("dqe:rp:", 3)):
             keys = [k async for k in self.redis.scan_iter(match=prefix + "*", count=SCAN_BATCH)]
@@ -724,6 +743,23 @@ class RedisStore(StateStore):
             fields = {"k": "journal", "ns": namespace or ""}
             await self.redis.xadd(STREAM, fields, maxlen=self.stream_length, approximate=True)
         await self.catch_up()
+
+    async def pick_fault(
+        self, faults: Sequence[Fault], target: FaultTarget, namespace: str
+    ) -> Fault | None:
+        book = self.state.faults
+        for fault in faults:
+            if not fault.applies(target):
+                continue
+            async with self._guard():
+                pipe = self.redis.pipeline(transaction=True)
+                pipe.hincrby(f"dqe:fh:{namespace}", fault.id, 1)
+                pipe.expire(f"dqe:fh:{namespace}", int(FAULT_COUNTS_TTL))
+                hits, _ = await pipe.execute()
+            book.install(namespace, fault.id, int(hits))
+            if fault.first is None or int(hits) <= fault.first:
+                return fault
+        return None
 
     async def counts(self) -> tuple[int, int]:
         async with self._guard():

@@ -20,6 +20,13 @@ from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
 from mockserver.store.url import StateUrlError, parse_state_url
 
+# `serve --workers N` (N > 1) on the memory store: refused, before anything listens.
+WORKERS_NEED_REDIS = (
+    "dqe-mock: --workers {n} cannot use --state memory: each worker is a separate process with "
+    "its own memory, so a token issued by one would be unknown to another; add --state "
+    "redis://host:port/db"
+)
+
 Options = type[Settings] | type[ProxySettings] | type[ScoreSettings]
 # Where `serve` departs from Settings(): a long-running server reloads its scenario files on
 # change, while Settings() (tests, the pytest plugin) starts no watcher.
@@ -164,7 +171,8 @@ COMMANDS = {
 examples:
   dqe-mock serve
   dqe-mock serve --port 9000 --scenarios scenarios/ shop.yaml --seed 1
-  dqe-mock serve --host 0.0.0.0 --public-url http://localhost:8080 --strict""",
+  dqe-mock serve --host 0.0.0.0 --public-url http://localhost:8080 --strict
+  dqe-mock serve --workers 4 --state redis://127.0.0.1:6379/0""",
     ),
     "validate": (
         "check scenario files as serve would load them, and exit",
@@ -393,6 +401,15 @@ def _add_state_options(serve: argparse.ArgumentParser) -> None:
         help="processes serving the port together (SO_REUSEPORT); more than 1 needs --state "
         "redis://... (default %(default)s)",
     )
+    # Internal: `serve --workers N` starts each child with its index (mockserver/http/workers.py);
+    # the child then binds with SO_REUSEPORT and shows its index in /__admin/health.
+    serve.add_argument(
+        "--worker-index",
+        dest="worker",
+        type=_positive,
+        default=default(Settings, "worker"),
+        help=argparse.SUPPRESS,
+    )
 
 
 def _add_report_rules(serve: argparse.ArgumentParser) -> None:
@@ -516,10 +533,22 @@ def _score_settings(args: argparse.Namespace) -> ScoreSettings:
     return ScoreSettings(**values)
 
 
-def serve(settings: Settings) -> int:
-    """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped."""
+def serve(settings: Settings, serve_args: Sequence[str] = ()) -> int:
+    """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped.
+
+    `serve_args`: the command line after `serve`, which `--workers N` (N > 1) passes on to
+    each worker (http/workers.py). 2, with one line on stderr, for N > 1 on the memory store.
+    """
+    if settings.workers > 1:
+        if parse_state_url(settings.state).is_memory:
+            print(WORKERS_NEED_REDIS.format(n=settings.workers), file=sys.stderr)
+            return 2
+        from mockserver.http.workers import run_workers
+
+        return run_workers(settings, serve_args)
+
     from mockserver.http.app import create_app
-    from mockserver.http.lifecycle import run
+    from mockserver.http.lifecycle import listening_banner, run
 
     try:
         app = create_app(settings)
@@ -528,9 +557,9 @@ def serve(settings: Settings) -> int:
         return 2
 
     def banner(port: int) -> str:
-        return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
+        return listening_banner(settings.host, port)
 
-    return run(app, settings, banner, settings.event_loop)
+    return run(app, settings, banner, settings.event_loop, reuse_port=settings.worker > 0)
 
 
 def validate(
@@ -576,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
         )
-        return serve(_settings(args))
+        return serve(_settings(args), given[1:])
     if args.command == "proxy":
         from mockserver.http.proxy import run_proxy
 

@@ -602,8 +602,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # server and a shorter start (benchmarks/README.md). Its help and errors are the same.
     args = _parser(serve_only=given[:1] == ["serve"]).parse_args(given)
     if args.command == "serve":
+        # A worker of `serve --workers N` says which one it is in each line.
+        name = f"%(name)s[worker {args.worker}]" if args.worker else "%(name)s"
         logging.basicConfig(
-            level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            level=args.log_level.upper(), format=f"%(asctime)s {name} %(levelname)s %(message)s"
         )
         return serve(_settings(args), given[1:])
     if args.command == "proxy":

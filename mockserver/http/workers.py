@@ -9,15 +9,18 @@ nothing in memory, so N > 1 requires a Redis `--state` (mockserver/cli.py refuse
 
 Decisions:
 
-- The port. The parent binds host:port itself first, with SO_REUSEPORT, and holds that socket
-  (bound, never listening) until every worker listens; then closes it. With `--port 0` the
-  kernel picks the port at that bind and the workers bind the same one. While the parent
-  holds it, no program that does not also set SO_REUSEPORT under the same user can take the
-  port between the pick and the workers' binds: there is no window to lose it in (picking a
-  free port, closing it and hoping would have one). A socket that does not listen is given no
-  connections, so the parent takes no share of the traffic. A port already in use fails there,
-  in the parent, with the single server's line (`dqe-mock: cannot listen on HOST:PORT: ...`),
-  exit 2, before any worker starts.
+- The port. The parent binds host:port itself first, without SO_REUSEPORT, then sets
+  SO_REUSEPORT on that socket and holds it (bound, never listening) until every worker
+  listens; then closes it. Binding without the option first refuses a port that anything
+  listens on, another `serve --workers` included (whose sockets would otherwise accept ours
+  and split the traffic with it); setting it afterwards lets the workers join. With
+  `--port 0` the kernel picks the port at that bind and the workers bind the same one. While
+  the parent holds it, no program can take the port between the pick and the workers' binds
+  (picking a free port, closing it and hoping would leave that window); only a program of the
+  same user that sets SO_REUSEPORT could join, which no server does by mistake. A socket that
+  does not listen is given no connections, so the parent takes no share of the traffic. A
+  port in use fails there, in the parent, with the single server's line
+  (`dqe-mock: cannot listen on HOST:PORT: ...`), exit 2, before any worker starts.
 - Start. Workers start together, each in its own session (a Ctrl-C at the terminal reaches
   the parent alone, which passes it on) and, on Linux, with PR_SET_PDEATHSIG so that a parent
   killed with SIGKILL does not leave them serving. Their stderr is the parent's (their logs,
@@ -85,16 +88,17 @@ class Worker:
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port with SO_REUSEPORT, not listening (see the module's
-    docstring); port 0 picks a free one. OSError when host:port cannot be bound."""
+    """A socket bound to host:port, not listening, with SO_REUSEPORT set after the bind (see
+    the module's docstring); port 0 picks a free one. OSError when host:port cannot be bound
+    (in use, also by SO_REUSEPORT sockets; an address not of this host)."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
     sock = socket.socket(family, kind, proto)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers do
         sock.bind(address)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     except OSError:
         sock.close()
         raise

@@ -143,6 +143,9 @@ def run_workers(settings: Settings, serve_args: Sequence[str]) -> int:
     at stop; 2, with a line on stderr, when host:port cannot be bound or a worker failed to
     start (the others are stopped).
     """
+    if not hasattr(socket, "SO_REUSEPORT"):
+        print("dqe-mock: --workers needs SO_REUSEPORT, which this system lacks", file=sys.stderr)
+        return 2
     try:
         reservation = reserve_port(settings.host, settings.port)
     except OSError as exc:
@@ -157,7 +160,7 @@ def run_workers(settings: Settings, serve_args: Sequence[str]) -> int:
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
     previous = {sig: signal.getsignal(sig) for sig in (*STOP_SIGNALS, signal.SIGCHLD)}
-    previous_wakeup = signal.set_wakeup_fd(wake_write)
+    previous_wakeup = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     # Handlers that do nothing: the wakeup fd carries each signal's number to the loop.
     for sig in previous:
         signal.signal(sig, lambda signum, frame: None)

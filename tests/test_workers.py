@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import cli
+from mockserver.http.workers import worker_command
 from tests.served import ROOT, START_WITHIN
 
 BANNER = re.compile(r"^dqe-mock \S+ listening on http://127\.0\.0\.1:([0-9]+) \(2 workers\)$")
@@ -160,6 +162,30 @@ def processes_naming(marker: str) -> list[int]:
         if marker.encode() in cmdline:
             found.append(int(entry.name))
     return found
+
+
+# -- the workers' command line ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["--workers", "2", "--port", "0", "--state", "redis://127.0.0.1:1/0"],
+        ["--workers=2", "--port=0", "--state=redis://127.0.0.1:1/0", "--scenarios", "a", "b"],
+        ["--state", "redis://127.0.0.1:1/0", "--worker-index", "9", "--workers", "4"],
+    ],
+)
+def test_a_worker_runs_the_parents_options_with_its_port_one_worker_and_its_index(
+    given: list[str],
+) -> None:
+    argv = worker_command(given, 41234, 2)
+    assert argv[:4] == [sys.executable, "-m", "mockserver", "serve"]
+    args = cli._parser(serve_only=True).parse_args(argv[3:])
+    settings = cli._settings(args)
+    assert (settings.port, settings.workers, settings.worker) == (41234, 1, 2)
+    assert settings.state == "redis://127.0.0.1:1/0"
+    if "a" in given:
+        assert settings.scenario_paths == (Path("a"), Path("b"))
 
 
 # -- refused without Redis ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mockserver.domain.lint import lint
 from mockserver.domain.loading import ScenarioFileError, load_all
 from mockserver.domain.yamldoc import MAX_DOCUMENT_BYTES
 from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Settings
+from mockserver.store.base import StoreUnavailable
 from mockserver.store.url import StateUrlError, parse_state_url
 
 # `serve --workers N` (N > 1) on the memory store: refused, before anything listens.
@@ -559,7 +560,11 @@ def serve(settings: Settings, serve_args: Sequence[str] = ()) -> int:
     def banner(port: int) -> str:
         return listening_banner(settings.host, port)
 
-    return run(app, settings, banner, settings.event_loop, reuse_port=settings.worker > 0)
+    try:
+        return run(app, settings, banner, settings.event_loop, reuse_port=settings.worker > 0)
+    except StoreUnavailable as exc:  # at start: nothing served yet, say why and stop
+        print(f"dqe-mock: cannot start: {exc.reason}", file=sys.stderr)
+        return 2
 
 
 def validate(

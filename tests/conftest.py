@@ -21,7 +21,7 @@ Where expectations come from (tests/ and contract_tests/), the rule applied in i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp import ClientSession
@@ -35,10 +35,48 @@ from mockserver.testing.client import DqeClient
 from tests.redis_server import RedisServer, command
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules marked `both_stores` run each test on the memory store and on a real Redis
+    (issue 16: the same HTTP suite passes on both)."""
+    if metafunc.definition.get_closest_marker("both_stores") and (
+        "state_store" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("state_store", ["memory", "redis"], indirect=True)
+
+
 @pytest.fixture
-def settings() -> Settings:
+def state_store(request: pytest.FixtureRequest) -> str:
+    """The `--state` of the test's server: memory, or (both_stores, second run) the url of
+    the session's real Redis, emptied for the test."""
+    if getattr(request, "param", "memory") == "redis":
+        url: str = request.getfixturevalue("redis_url")
+        return url
+    return "memory"
+
+
+@pytest.fixture
+def settings(state_store: str) -> Settings:
     """Seeded, frozen clock (time moves only when a test advances it), self-checking."""
-    return Settings(seed=7, frozen_clock=True, check_responses=True)
+    return Settings(seed=7, frozen_clock=True, check_responses=True, state=state_store)
+
+
+@pytest.fixture
+def advance(server: TestServer) -> Callable[..., Awaitable[float]]:
+    """Move the mock's clock through the admin API (`await advance(seconds, token=None)`),
+    so that every store sees it; the new now()."""
+
+    async def move(seconds: float, token: str | None = None) -> float:
+        body: dict[str, object] = {"seconds": seconds}
+        if token is not None:
+            body["token"] = token
+        async with ClientSession() as http:
+            url = server.make_url("/__admin/clock/advance")
+            async with http.post(url, json=body) as answer:
+                assert answer.status == 200, await answer.text()
+                now: float = (await answer.json())["now"]
+                return now
+
+    return move
 
 
 @pytest.fixture

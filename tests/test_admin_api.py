@@ -21,6 +21,11 @@ from mockserver.http.keys import NAMESPACE_HEADER, STATE
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, Reply
 
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
+
 ADMIN = "/__admin"
 ORANGE = "+33639980001"
 NEW_NUMBER = "+33639987001"

@@ -8,6 +8,7 @@ each finding must name), never from the report's own code.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -21,6 +22,11 @@ from mockserver.http.app import create_app
 from mockserver.http.keys import NAMESPACE_HEADER
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
 
 PENDING_3 = "+33639984003"  # pending-3-polls: consent automatic, 3 pending polls, success
 DENIED = "+33639983001"  # consent-denied: /GET/ answers 21 after the refusal
@@ -77,11 +83,14 @@ async def test_polling_in_a_tight_loop_is_a_finding(
 
 
 async def test_polling_once_a_second_is_no_finding(
-    dqe: DqeClient, server: TestServer, state: MockState
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     token, _ = await start(dqe)
     for _ in range(4):
-        state.clock.advance(ONE_SECOND)
+        await advance(ONE_SECOND)
         await dqe.get(token, "formfilling")
     body = await report(server)
     assert body["findings"] == []
@@ -91,14 +100,17 @@ async def test_polling_once_a_second_is_no_finding(
 
 
 async def test_polling_after_the_final_answer_is_a_finding(
-    dqe: DqeClient, server: TestServer, state: MockState
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     token = await dqe.token()
     started_url = (await dqe.idmobile(token, DENIED, "formfilling")).body["url"]
     session_id = started_url.rsplit("/", 1)[1]
     await dqe.visit(started_url)  # the scenario's user refuses
     for _ in range(3):
-        state.clock.advance(ONE_SECOND)
+        await advance(ONE_SECOND)
         reply = await dqe.get(token, "formfilling")
         assert reply.error_id == "21"
     body = await report(server)
@@ -111,11 +123,14 @@ async def test_polling_after_the_final_answer_is_a_finding(
 
 
 async def test_stopping_at_the_final_answer_is_no_finding(
-    dqe: DqeClient, server: TestServer, state: MockState
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     token = await dqe.token()
     await dqe.visit((await dqe.idmobile(token, DENIED, "formfilling")).body["url"])
-    state.clock.advance(ONE_SECOND)
+    await advance(ONE_SECOND)
     assert (await dqe.get(token, "formfilling")).error_id == "21"
     body = await report(server)
     assert body["findings"] == []
@@ -124,10 +139,14 @@ async def test_stopping_at_the_final_answer_is_no_finding(
 
 
 async def test_reusing_a_token_after_error_30_is_a_finding(
-    dqe: DqeClient, server: TestServer, state: MockState, settings: Settings
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    settings: Settings,
+    advance: Advance,
 ) -> None:
     token, session_id = await start(dqe)
-    state.clock.advance(settings.token_ttl + 1)
+    await advance(settings.token_ttl + 1)
     for _ in range(2):
         assert (await dqe.get(token, "formfilling")).error_id == "30"
     body = await report(server)
@@ -139,10 +158,14 @@ async def test_reusing_a_token_after_error_30_is_a_finding(
 
 
 async def test_a_new_token_after_error_30_is_no_finding(
-    dqe: DqeClient, server: TestServer, state: MockState, settings: Settings
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    settings: Settings,
+    advance: Advance,
 ) -> None:
     token, _ = await start(dqe)
-    state.clock.advance(settings.token_ttl + 1)
+    await advance(settings.token_ttl + 1)
     assert (await dqe.get(token, "formfilling")).error_id == "30"
     await start(dqe)  # a new token, a new check
     body = await report(server)
@@ -196,11 +219,14 @@ async def test_never_retrying_a_503_is_a_finding(dqe: DqeClient, server: TestSer
 
 
 async def test_retrying_a_503_after_a_backoff_is_no_finding(
-    dqe: DqeClient, server: TestServer, state: MockState
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     await add_fault(server)
     assert await token_reply(dqe) == 503
-    state.clock.advance(HALF_SECOND)
+    await advance(HALF_SECOND)
     assert await token_reply(dqe) == 200
     body = await report(server)
     assert body["findings"] == []
@@ -284,11 +310,14 @@ async def test_a_scope_answered_04_is_counted_as_other(dqe: DqeClient, server: T
 
 
 async def test_polls_after_the_final_answer_are_not_poll_interval_findings(
-    dqe: DqeClient, server: TestServer, state: MockState
+    dqe: DqeClient,
+    server: TestServer,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     token = await dqe.token()
     await dqe.visit((await dqe.idmobile(token, DENIED, "formfilling")).body["url"])
-    state.clock.advance(ONE_SECOND)
+    await advance(ONE_SECOND)
     assert (await dqe.get(token, "formfilling")).error_id == "21"  # the final answer
     for _ in range(3):  # no wait, but the answer is no longer pending
         await dqe.get(token, "formfilling")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,6 +14,11 @@ from mockserver.domain.service import MockState
 from mockserver.http import pages
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, Reply
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
 
 ORANGE = "+33639980001"
 DENIED = "+33639983001"
@@ -44,11 +50,17 @@ scenarios:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, state_store: str) -> Settings:
     """The usual test settings, plus this module's scenarios."""
     extra = tmp_path / "consent.yaml"
     extra.write_text(EXTRA_SCENARIOS)
-    return Settings(seed=7, frozen_clock=True, check_responses=True, scenario_paths=(extra,))
+    return Settings(
+        seed=7,
+        frozen_clock=True,
+        check_responses=True,
+        scenario_paths=(extra,),
+        state=state_store,
+    )
 
 
 async def start(
@@ -293,7 +305,9 @@ async def test_an_empty_code_costs_no_attempt(dqe: DqeClient, state: MockState) 
 
 
 async def test_abandoned_page_stays_pending_until_the_token_expires_then_30(
-    dqe: DqeClient, state: MockState
+    dqe: DqeClient,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     token, url = await start(dqe, ABANDONED)
     assert (await page(dqe, url))[0] == 200
@@ -301,7 +315,7 @@ async def test_abandoned_page_stays_pending_until_the_token_expires_then_30(
     assert (status, location) == (200, None)
     for _ in range(3):
         assert (await result(dqe, token)).body["status"] == "pending"
-    state.clock.advance(301)
+    await advance(301)
     assert (await result(dqe, token)).error_id == "30"
     status, text, _ = await page(dqe, url)
     assert status == 410

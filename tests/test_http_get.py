@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -16,6 +17,11 @@ from tests.pack_helpers import (
     record_of,
 )
 from tests.table import Rows
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
 
 METHODS = ["GET", "POST"]
 CONSENT_SCOPES = ["numVerify", "formfilling", "matching", "matching,formfilling"]
@@ -286,7 +292,9 @@ async def test_consent_error_is_final(dqe: DqeClient, state: MockState) -> None:
 
 
 @pytest.mark.parametrize("scope", CONSENT_SCOPES)
-async def test_consent_abandoned(dqe: DqeClient, state: MockState, scope: str) -> None:
+async def test_consent_abandoned(
+    dqe: DqeClient, state: MockState, scope: str, advance: Advance
+) -> None:
     issued = await dqe.call(
         "ACCESS_TOKEN",
         {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"},
@@ -301,9 +309,9 @@ async def test_consent_abandoned(dqe: DqeClient, state: MockState, scope: str) -
     assert status == 200
     assert location is None
     assert_pending(await dqe.get(token, scope), scope)
-    state.clock.advance(ttl - 1)
+    await advance(ttl - 1)
     assert_pending(await dqe.get(token, scope), scope)
-    state.clock.advance(2)
+    await advance(2)
     assert_error(await dqe.get(token, scope), "30", scope)
 
 
@@ -359,12 +367,12 @@ async def test_pending_polls(dqe: DqeClient, state: MockState, number: str, poll
     assert again.body == first.body
 
 
-async def test_pending_30_seconds(dqe: DqeClient, state: MockState) -> None:
+async def test_pending_30_seconds(dqe: DqeClient, state: MockState, advance: Advance) -> None:
     token, _ = await start(dqe, PENDING_30_SECONDS, "numVerify")
     assert_pending(await dqe.get(token, "numVerify"), "numVerify")
-    state.clock.advance(29)
+    await advance(29)
     assert_pending(await dqe.get(token, "numVerify"), "numVerify")
-    state.clock.advance(1)
+    await advance(1)
     assert_success(await dqe.get(token, "numVerify"), "numVerify")
     assert_success(await dqe.get(token, "numVerify"), "numVerify")
 

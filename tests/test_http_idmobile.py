@@ -8,7 +8,7 @@ tests/test_precedence.py's.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -28,6 +28,11 @@ from tests.pack_helpers import (
     record_of,
 )
 from tests.table import Rows
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
 
 METHODS = ["GET", "POST"]
 SCOPES = ["matching_notp", "numVerify", "formfilling", "matching", "matching,formfilling"]
@@ -387,7 +392,7 @@ VALIDATION_CASES = {
 }
 
 
-async def test_validation_error(dqe: DqeClient, state: MockState) -> None:
+async def test_validation_error(dqe: DqeClient, state: MockState, advance: Advance) -> None:
     """Each request of VALIDATION_CASES breaks one rule: the error id written in its row.
 
     The method alternates along the table (cases of one id sit together, so ids with two or
@@ -398,7 +403,7 @@ async def test_validation_error(dqe: DqeClient, state: MockState) -> None:
         method = METHODS[index % 2]
         with rows.row(name, method):
             token = await dqe.token(licence=case.token_licence)
-            state.clock.advance(case.advance)
+            await advance(case.advance)
             extra = dict(case.extra)
             if "matching" in case.scope and "user_infos" not in extra:
                 extra["user_infos"] = user_infos(phone=case.number)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import pytest
@@ -15,6 +15,11 @@ from mockserver.http.app import create_app
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient, Reply
 from tests.table import Rows
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
 
 METHODS = ["GET", "POST"]
 GOOD = {"client_secret": "demo-secret", "grant_type": "client_idmobile", "licence": "100001"}
@@ -162,12 +167,14 @@ async def test_refused_request_issues_no_token(dqe: DqeClient, state: MockState)
     assert len(state.tokens) == before
 
 
-async def test_token_of_short_licence_expires(dqe: DqeClient, state: MockState) -> None:
+async def test_token_of_short_licence_expires(
+    dqe: DqeClient, state: MockState, advance: Advance
+) -> None:
     token = await dqe.token(licence="100004")
     fresh = await dqe.idmobile(token, "+33639980001", "numVerify", licence="100004")
     assert fresh.violations == []
     assert fresh.body["status"] == "success"
-    state.clock.advance(5)
+    await advance(5)
     late = await dqe.idmobile(token, "+33639980001", "numVerify", licence="100004")
     assert late.violations == []
     assert late.body["error_id"] == "30"

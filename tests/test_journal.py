@@ -3,7 +3,7 @@ verdict; secrets masked; bounded; consent steps in the session's namespace."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -15,6 +15,11 @@ from mockserver.http.app import create_app
 from mockserver.http.keys import NAMESPACE_HEADER, STATE
 from mockserver.settings import Settings
 from mockserver.testing.client import DqeClient
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
+# The conftest's `advance` fixture: moves the clock through the admin API (every store).
+Advance = Callable[..., Awaitable[float]]
 
 ORANGE = "+33639980001"
 IDMOBILE_ERROR_15 = "+33639981015"
@@ -167,10 +172,14 @@ async def test_a_request_breaking_the_contract_is_recorded_with_its_violations(
 
 
 async def test_entries_carry_the_mock_clock(
-    dqe: DqeClient, admin: ClientSession, server: TestServer, state: MockState
+    dqe: DqeClient,
+    admin: ClientSession,
+    server: TestServer,
+    state: MockState,
+    advance: Advance,
 ) -> None:
     await dqe.token()
-    state.clock.advance(42)
+    await advance(42)
     await dqe.token()
     first, second = await journal(admin, server)
     assert second["at"] == first["at"] + 42

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from mockserver.testing.client import DqeClient
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
 
 ORANGE = "+33639980001"
 

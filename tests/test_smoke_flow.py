@@ -1,7 +1,12 @@
 """The whole formfilling flow once, end to end: token, initiate, consent, polls, result."""
 
+import pytest
+
 from mockserver.domain.service import MockState
 from mockserver.testing.client import DqeClient
+
+# The same tests on the memory store and on a real Redis (issue 16).
+pytestmark = pytest.mark.both_stores
 
 ORANGE = "+33639980001"
 

@@ -274,21 +274,29 @@ def test_workers_of_a_parent_killed_with_sigkill_stop_too(tmp_path: Path, redis_
         assert all(ends_within(pid, STOP_WITHIN) for pid in pids.values())
 
 
+@pytest.mark.parametrize("why", ["scenario file", "store"])
 def test_a_worker_that_fails_to_start_stops_the_others_and_the_parent_exits_2(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, why: str
 ) -> None:
-    broken = tmp_path / "broken-scenarios-marker.yaml"
-    broken.write_text("scenarios: [\n")  # YAML that does not parse
-    process = serve(
-        tmp_path, "--port", "0", "--workers", "2", "--state", redis_url, "--scenarios", str(broken)
-    )
+    if why == "scenario file":
+        broken = tmp_path / "broken-scenarios-marker.yaml"
+        broken.write_text("scenarios: [\n")  # YAML that does not parse
+        options = ["--state", redis_url, "--scenarios", str(broken)]
+        marker, said = broken.name, "cannot load scenarios"
+    else:
+        with socket.socket() as nothing_there:  # a loopback port nothing listens on
+            nothing_there.bind(("127.0.0.1", 0))
+            unreachable = f"redis://127.0.0.1:{nothing_there.getsockname()[1]}/0"
+        options = ["--state", unreachable]
+        marker, said = unreachable, f"cannot start: the mock's state store {unreachable}"
+    process = serve(tmp_path, "--port", "0", "--workers", "2", *options)
     out = finished(process)
     err = (tmp_path / "stderr").read_text()
     assert process.returncode == 2, err
     assert "listening on" not in out
-    assert "cannot load scenarios" in err  # the worker's own line
+    assert said in err  # the worker's own line
     assert re.search(r"worker [12] of 2 failed to start \(exit status 2\)", err), err
-    assert processes_naming(broken.name) == []  # no worker left behind
+    assert processes_naming(marker) == []  # no worker left behind
 
 
 def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path, redis_url: str) -> None:

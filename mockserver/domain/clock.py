@@ -56,6 +56,37 @@ class Clock:
                 del self._key_offsets[next(iter(self._key_offsets))]
         return self.now(key)
 
+    def install(self, offset: float, key: str | None = None, key_offset: float = 0.0) -> None:
+        """Hold the offsets a shared store (mockserver/store/) read: the global one, and
+        `key`'s own when given (0 forgets it)."""
+        self._offset = offset
+        if key is not None:
+            if key_offset:
+                self._key_offsets[key] = key_offset
+                while len(self._key_offsets) > self.max_keys:
+                    del self._key_offsets[next(iter(self._key_offsets))]
+            else:
+                self._key_offsets.pop(key, None)
+
+    def freeze_at(self, reading: float) -> None:
+        """Stand still at `reading` (a frozen clock whose base processes sharing a store
+        agree on); the advances stay."""
+        self._frozen_at = reading
+
+    @property
+    def offset(self) -> float:
+        """The global advance, in seconds."""
+        return self._offset
+
+    def key_offset(self, key: str) -> float:
+        """`key`'s own advance, in seconds (0 when it has none)."""
+        return self._key_offsets.get(key, 0.0)
+
+    @property
+    def frozen(self) -> bool:
+        """Does time stand still until advanced?"""
+        return self._frozen_at is not None
+
     def utc(self, reading: float) -> str:
         """`HH:MM:SS UTC` of a reading of this clock: the wall time at start plus the time
         elapsed on this clock since (advances included, so it agrees with the mock's expiry)."""

@@ -94,6 +94,13 @@ class FaultBook:
                 return fault
         return None
 
+    def install(self, namespace: str, fault_id: str, hits: int) -> None:
+        """Hold `hits` as the count of `fault_id` in `namespace`, as a shared store counted it
+        (mockserver/store/): the dashboard shows this process's latest reading."""
+        self._hits[(namespace, fault_id)] = hits
+        if len(self._hits) > self.max_counters:
+            del self._hits[next(iter(self._hits))]
+
     def hits(self, namespace: str, fault_id: str) -> int:
         """How many matching requests `fault_id` has seen in `namespace`."""
         return self._hits.get((namespace, fault_id), 0)

@@ -55,10 +55,10 @@ class MockState:
 
     def __post_init__(self) -> None:
         self.report = ClientReport(
-            self.report_rules, self.sessions.by_token, self._expired, self.clock.now()
+            self.report_rules, self.sessions.by_token, self.token_expired, self.clock.now()
         )
 
-    def _expired(self, token: str) -> bool:
+    def token_expired(self, token: str) -> bool:
         """Is `token` one the mock holds, and expired (as its own clock sees it)?"""
         found = self.tokens.get(token)
         return found is not None and not found.valid_at(self.clock.now(token))

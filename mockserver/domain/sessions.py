@@ -290,6 +290,42 @@ class SessionStore:
         while len(self._replaced) > self.replaced_limit:
             del self._replaced[next(iter(self._replaced))]
 
+    def install(self, token: str, session: Session | None) -> None:
+        """Hold `session` as the current session of `token` (None: the token has none), as a
+        shared store (mockserver/store/) read it: no replacement is remembered, the session's
+        `seq` is kept as read, and the limit applies as in put()."""
+        old = self._by_token.get(token)
+        if old is not None and old is not session:
+            self._forget(old)
+        if session is None:
+            return
+        stale = self._by_id.get(session.id)
+        if stale is not None and stale is not session:
+            self._forget(stale)
+        self._by_token[token] = session
+        self._by_id[session.id] = session
+        if session.phase is Phase.DONE:
+            self._finished[session.id] = None
+        while len(self._by_id) > self.limit:
+            victim = next(iter(self._finished), None) or next(iter(self._by_id))
+            self._forget(self._by_id[victim])
+
+    def install_replaced(self, session_id: str, replacement: Replacement | None) -> None:
+        """Hold (or forget) what is kept of a replaced session, as a shared store read it."""
+        if replacement is None:
+            self._replaced.pop(session_id, None)
+            return
+        self._replaced[session_id] = replacement
+        while len(self._replaced) > self.replaced_limit:
+            del self._replaced[next(iter(self._replaced))]
+
+    def reseed(self, salt: str, next_seq: int) -> None:
+        """The next session's id is drawn from (seed, salt) (as TokenStore.reseed) and its
+        `seq` is `next_seq`: a shared store hands both out once, across processes."""
+        if self._seed is not None:
+            self._rng = random.Random(f"sessions:{self._seed}:{salt}")
+        self._seq = itertools.count(next_seq)
+
     def replaced(self, session_id: str) -> Replacement | None:
         """How the session of a consent url was replaced, if it was (and is still remembered:
         the latest `replaced_limit` replacements are, until a reset)."""

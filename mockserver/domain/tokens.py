@@ -88,6 +88,27 @@ class TokenStore:
     def _drop(self, value: str) -> None:
         del self._tokens[value]  # its queue entry goes when it reaches the head
 
+    def install(self, value: str, token: AccessToken | None) -> None:
+        """Hold `token` as the copy of `value` (None: forget `value`), as a shared store
+        (mockserver/store/) read it: not an issue, nothing is generated or counted."""
+        if token is None:
+            if value in self._tokens:
+                self._drop(value)
+            return
+        if value not in self._tokens:
+            while len(self._tokens) >= self.limit:
+                self._drop(self._victim(token.issued_at))
+            self._by_ttl.setdefault(token.ttl, deque()).append(value)
+        self._tokens[value] = token
+
+    def reseed(self, salt: str) -> None:
+        """With a seed, draw the next values from (seed, salt): processes sharing a store and
+        a seed each take a salt the store hands out once (a counter), so their values differ
+        and a run that repeats its requests in the same order repeats them. No-op unseeded
+        (each process's generator is then seeded by the OS)."""
+        if self._seed is not None:
+            self._rng = random.Random(f"tokens:{self._seed}:{salt}")
+
     def get(self, value: str) -> AccessToken | None:
         """The token with this value, expired or not."""
         return self._tokens.get(value)

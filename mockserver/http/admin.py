@@ -29,8 +29,9 @@ from mockserver.domain.sessions import Session
 from mockserver.http.body import BodyError, read_body
 from mockserver.http.charsets import CharsetError, decode_text
 from mockserver.http.dashboard_auth import DASHBOARD_PATH, TOKEN_PARAM, browser_credential
-from mockserver.http.keys import ADMIN_PREFIX, NAMESPACE_HEADER, SETTINGS, STATE
+from mockserver.http.keys import ADMIN_PREFIX, NAMESPACE_HEADER, SETTINGS, STATE, STORE
 from mockserver.http.namespaces import admin_query
+from mockserver.store.base import RuntimeChangesFull, Touch
 
 PREFIX = ADMIN_PREFIX
 CLOCK_ADVANCE_SCHEMA = "admin/clock_advance_request.schema.json"
@@ -110,6 +111,9 @@ def _admitted(request: web.Request, expected: str) -> bool:
 async def health(request: web.Request) -> web.Response:
     """Liveness, what is loaded, and how the latest reload went."""
     state = request.app[STATE]
+    store = request.app[STORE]
+    await store.catch_up()
+    tokens, sessions = await store.counts()
     report = state.registry.last_reload
     return web.json_response(
         {
@@ -125,8 +129,9 @@ async def health(request: web.Request) -> web.Response:
                 "errors": report.errors.splitlines(),
             },
             "journal": {"entries": len(state.journal), "limit": state.journal.limit},
-            "tokens": len(state.tokens),
-            "sessions": len(state.sessions),
+            "tokens": tokens,
+            "sessions": sessions,
+            "store": store.shown,
             # Which process answered: with `serve --workers N`, one of N (http/workers.py).
             "process": {"pid": os.getpid(), "worker": request.app[SETTINGS].worker or 1},
         }
@@ -154,6 +159,7 @@ def _scenario_json(scenario: Scenario, layer: str) -> dict[str, Any]:
 async def list_scenarios(request: web.Request) -> web.Response:
     """The scenarios a namespace's requests are matched against, in matching order."""
     state = request.app[STATE]
+    await request.app[STORE].catch_up()
     namespace = _namespace(request) or DEFAULT_NAMESPACE
     runtime_ids = {
         s.id
@@ -181,22 +187,34 @@ async def _body_text(request: web.Request, limit: int | None = None, option: str
         raise _fail(400, str(exc)) from exc
 
 
-async def _layer_from_body(request: web.Request, namespace: str) -> ScenarioSet:
-    """The document of the body, loaded in a worker thread (a large one takes a moment, and
-    other clients keep being served); 400 with `problems` (`<admin:ns>:line: reason` lines)."""
+async def _layer_from_body(request: web.Request, namespace: str) -> tuple[str, ScenarioSet]:
+    """The document of the body as text and loaded, in a worker thread (a large one takes a
+    moment, and other clients keep being served); 400 with `problems` (`<admin:ns>:line:
+    reason` lines)."""
     limit = request.app[SETTINGS].max_document_bytes
     text = await _body_text(request, limit, "--max-scenario-bytes")
     try:
-        return await asyncio.to_thread(load_text, text, f"<admin:{namespace}>", limit)
+        return text, await asyncio.to_thread(load_text, text, f"<admin:{namespace}>", limit)
     except ScenarioFileError as exc:
         raise _fail(400, "invalid scenario document", problems=str(exc).splitlines()) from exc
+
+
+async def _change(
+    request: web.Request, op: str, namespace: str, text: str, layer: ScenarioSet | None = None
+) -> None:
+    """A runtime-scenario change, through the store (every process applies it); 409 when a
+    shared store holds as many changes of the namespace as it keeps."""
+    try:
+        await request.app[STORE].change_scenarios(op, namespace, text, layer)
+    except RuntimeChangesFull as exc:
+        raise _fail(409, str(exc)) from exc
 
 
 async def add_scenarios(request: web.Request) -> web.Response:
     """POST a scenario document (YAML or JSON): added to the namespace, same ids replaced."""
     namespace = _namespace(request) or DEFAULT_NAMESPACE
-    layer = await _layer_from_body(request, namespace)
-    request.app[STATE].registry.add(namespace, layer)
+    text, layer = await _layer_from_body(request, namespace)
+    await _change(request, "add", namespace, text, layer)
     return web.json_response(
         {
             "namespace": namespace,
@@ -211,8 +229,8 @@ async def add_scenarios(request: web.Request) -> web.Response:
 async def replace_scenarios(request: web.Request) -> web.Response:
     """PUT a scenario document: it becomes the namespace's whole runtime layer."""
     namespace = _namespace(request) or DEFAULT_NAMESPACE
-    layer = await _layer_from_body(request, namespace)
-    request.app[STATE].registry.replace(namespace, layer)
+    text, layer = await _layer_from_body(request, namespace)
+    await _change(request, "replace", namespace, text, layer)
     return web.json_response({"namespace": namespace, "scenarios": [s.id for s in layer.scenarios]})
 
 
@@ -220,15 +238,17 @@ async def remove_scenario(request: web.Request) -> web.Response:
     """DELETE one runtime scenario of the namespace."""
     namespace = _namespace(request) or DEFAULT_NAMESPACE
     scenario_id = request.match_info["scenario_id"]
-    if not request.app[STATE].registry.remove(namespace, scenario_id):
+    await request.app[STORE].catch_up()
+    if request.app[STATE].registry.runtime(namespace).scenario(scenario_id) is None:
         raise _fail(404, f"namespace {namespace!r} has no runtime scenario {scenario_id!r}")
+    await _change(request, "remove", namespace, scenario_id)
     return web.json_response({"namespace": namespace, "removed": scenario_id})
 
 
 async def reset(request: web.Request) -> web.Response:
     """Forget tokens, sessions, journal, fault counts, runtime scenarios (a namespace or all)."""
     namespace = _namespace(request)
-    request.app[STATE].reset(namespace)
+    await request.app[STORE].reset(namespace)
     return web.json_response({"reset": namespace or "all"})
 
 
@@ -256,6 +276,7 @@ async def read_journal(request: web.Request) -> web.Response:
     namespace = _namespace(request)
     limit = _whole(request, "limit", 0, 0, MAX_JOURNAL_LIMIT)
     cursor = _whole(request, "cursor", 0, 0, MAX_CURSOR)
+    await request.app[STORE].catch_up()
     entries = request.app[STATE].journal.entries(namespace, limit or None, cursor)
     parts: list[str] = []
     size = 0
@@ -276,7 +297,7 @@ async def read_journal(request: web.Request) -> web.Response:
 
 async def clear_journal(request: web.Request) -> web.Response:
     """Forget journal entries (one namespace's or all)."""
-    request.app[STATE].journal.reset(_namespace(request))
+    await request.app[STORE].clear_journal(_namespace(request))
     return web.json_response({"cleared": _namespace(request) or "all"})
 
 
@@ -322,7 +343,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     namespace = _namespace(request)
     limit = _whole(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     cursor = _whole(request, "cursor", 0, 0, MAX_CURSOR)
-    page, after = request.app[STATE].sessions.page(cursor, limit, namespace)
+    page, after = await request.app[STORE].sessions_page(cursor, limit, namespace)
     following = None
     if after is not None:
         query = {"limit": str(limit), "cursor": str(after)}
@@ -334,7 +355,9 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 async def session_timeline(request: web.Request) -> web.Response:
     """One token's session: token, initiate, consent, each poll, outcome."""
-    session = request.app[STATE].sessions.by_token(request.match_info["token"])
+    token = request.match_info["token"]
+    await request.app[STORE].prepare(Touch.of([token]))
+    session = request.app[STATE].sessions.by_token(token)
     if session is None:
         raise _fail(404, "no session for this token")
     return web.json_response(_session_json(session))
@@ -360,6 +383,8 @@ async def session_scenario(request: web.Request) -> web.Response:
     if not TOKEN_PATH.fullmatch(token):
         raise _fail(400, "token must be 1 to 128 letters, digits or ._~- characters")
     state = request.app[STATE]
+    await request.app[STORE].prepare(Touch.of([token]))
+    await request.app[STORE].catch_up()
     session = state.sessions.by_token(token)
     namespace = _namespace(request)
     if session is None or (namespace is not None and session.namespace != namespace):
@@ -414,10 +439,12 @@ async def advance_clock(request: web.Request) -> web.Response:
         raise _fail(400, "seconds must be a finite number >= 0 (at most a century)")
     if token is not None and not isinstance(token, str):
         raise _fail(400, "token must be a string")
-    if token is not None and request.app[STATE].tokens.get(token) is None:
+    if token is not None and not Touch.of([token]).tokens:
+        raise _fail(404, "no such token (an offset is kept only for a token the mock holds)")
+    now = await request.app[STORE].advance(amount, token)
+    if now is None:
         # Offsets are kept only for tokens the mock holds: a client cannot make it keep keys.
         raise _fail(404, "no such token (an offset is kept only for a token the mock holds)")
-    now = request.app[STATE].clock.advance(amount, token)
     return web.json_response({"now": now, "advanced": seconds, "token": token})
 
 
@@ -425,6 +452,7 @@ async def client_report(request: web.Request) -> web.Response:
     """The client report (one namespace's, or all merged): coverage, conformance, behaviour
     and findings (domain/client_report.py; schemas/admin/report.schema.json)."""
     state = request.app[STATE]
+    await request.app[STORE].catch_up()
     return web.json_response(
         state.report.report(_namespace(request), state.clock.now(), time.time())
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from mockserver.domain.client_report import ReportRules
@@ -18,7 +21,7 @@ from mockserver.http.admin import admin_guard
 from mockserver.http.body import READ_LIMITS, ReadLimits
 from mockserver.http.connection import handler_args
 from mockserver.http.faults import faults
-from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE
+from mockserver.http.keys import RELOADS, SERVICE, SETTINGS, STATE, STORE
 from mockserver.http.middleware import dqe_errors, last_resort
 from mockserver.http.namespaces import namespace_guard
 from mockserver.http.recording import journal
@@ -27,6 +30,8 @@ from mockserver.http.safe import safe_head
 from mockserver.http.watch import watch_scenarios
 from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
+from mockserver.store.base import MemoryStore, StateStore
+from mockserver.store.url import parse_state_url
 
 
 def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> MockState:
@@ -43,7 +48,13 @@ def build_state(settings: Settings, scenarios: ScenarioSet | None = None) -> Moc
         faults=FaultBook(settings.seed),
         tokens=TokenStore(settings.seed, settings.max_tokens),
         sessions=SessionStore(settings.seed, settings.max_sessions),
-        clock=Clock(frozen=settings.frozen_clock, max_keys=settings.max_tokens),
+        # Processes sharing a store read one clock: the wall clock (a monotonic one starts
+        # anew in each process); alone, the monotonic one (immune to the wall's jumps).
+        clock=Clock(
+            source=time.monotonic if settings.state == "memory" else time.time,
+            frozen=settings.frozen_clock,
+            max_keys=settings.max_tokens,
+        ),
         default_ttl=settings.token_ttl,
         report_rules=report_rules(settings),
     )
@@ -58,6 +69,23 @@ def report_rules(settings: Settings) -> ReportRules:
         require_backoff_after_5xx=settings.require_backoff_after_5xx,
         min_backoff=settings.min_backoff,
     )
+
+
+def build_store(settings: Settings, state: MockState) -> StateStore:
+    """The store of `settings.state` over `state` (redis-py is imported only for Redis)."""
+    url = parse_state_url(settings.state)
+    if url.is_memory:
+        return MemoryStore(state)
+    from mockserver.store.redis import RedisStore
+
+    return RedisStore(state, url.url, url.shown, settings.max_document_bytes, settings.max_sessions)
+
+
+async def _run_store(app: web.Application) -> AsyncIterator[None]:
+    """Connect the store at startup (StoreUnavailable stops the start), close it at cleanup."""
+    await app[STORE].start()
+    yield
+    await app[STORE].stop()
 
 
 def create_app(settings: Settings, state: MockState | None = None) -> web.Application:
@@ -82,7 +110,9 @@ def create_app(settings: Settings, state: MockState | None = None) -> web.Applic
     app[READ_LIMITS] = ReadLimits(settings.max_body, settings.body_timeout)
     app[STATE] = state or build_state(settings)
     app[SERVICE] = IdMobile(app[STATE])
+    app[STORE] = build_store(settings, app[STATE])
     app[RELOADS] = ReloadSignal()
     app.add_routes(ROUTES)
+    app.cleanup_ctx.append(_run_store)
     app.cleanup_ctx.append(watch_scenarios)
     return app

@@ -33,7 +33,7 @@ from mockserver.domain.faults import Fault
 from mockserver.domain.registry import DEFAULT_NAMESPACE
 from mockserver.http.admin import _namespace, _scenario_json
 from mockserver.http.dashboard_auth import DASHBOARD_PATH, TOKEN_PARAM, set_cookie
-from mockserver.http.keys import ADMIN_PREFIX, SETTINGS, STATE
+from mockserver.http.keys import ADMIN_PREFIX, SETTINGS, STATE, STORE
 from mockserver.http.namespaces import admin_query
 
 # How often the script asks the admin API for news, in milliseconds.
@@ -84,6 +84,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         set_cookie(response, request, admin_token)
         return response
     state = request.app[STATE]
+    await request.app[STORE].catch_up()
     view = state.registry.view(namespace or DEFAULT_NAMESPACE)
     runtime = {
         s.id

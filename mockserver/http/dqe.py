@@ -21,8 +21,9 @@ from mockserver.http.decode import (
     json_repeats,
     query_pairs,
 )
-from mockserver.http.keys import SERVICE, SETTINGS, call_of, json_answer
+from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of, json_answer
 from mockserver.http.operator import consent_url
+from mockserver.store.base import Touch
 
 log = logging.getLogger("dqe_mock.http")
 
@@ -112,7 +113,10 @@ def _answer(request: web.Request, schema: str, body: dict[str, Any]) -> web.Resp
 async def access_token(request: web.Request) -> web.Response:
     """/ACCESS_TOKEN/"""
     params = await _params(request, "ACCESS_TOKEN")
-    body = request.app[SERVICE].issue_token(params, call_of(request))
+    service = request.app[SERVICE]
+    body = await request.app[STORE].run(
+        Touch(issues=True), lambda call: service.issue_token(params, call), call_of(request)
+    )
     return _answer(request, "access_token", body)
 
 
@@ -123,11 +127,22 @@ async def idmobile(request: web.Request) -> web.Response:
     def url_for(session: Session) -> str:
         return consent_url(request, session)
 
-    body = request.app[SERVICE].initiate(params, url_for, call_of(request))
+    service = request.app[SERVICE]
+    body = await request.app[STORE].run(
+        Touch.of([params.get("token")], issues=True),
+        lambda call: service.initiate(params, url_for, call),
+        call_of(request),
+    )
     return _answer(request, "idmobile", body)
 
 
 async def get_result(request: web.Request) -> web.Response:
     """/GET/"""
     params = await _params(request, "GET")
-    return _answer(request, "get", request.app[SERVICE].retrieve(params, call_of(request)))
+    service = request.app[SERVICE]
+    body = await request.app[STORE].run(
+        Touch.of([params.get("token")]),
+        lambda call: service.retrieve(params, call),
+        call_of(request),
+    )
+    return _answer(request, "get", body)

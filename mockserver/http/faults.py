@@ -12,7 +12,8 @@ from aiohttp.typedefs import Handler
 
 from mockserver.domain.faults import Fault
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, STATE, call_of, endpoint_of
+from mockserver.http.keys import SERVICE, STATE, STORE, call_of, endpoint_of
+from mockserver.store.base import Touch
 
 log = logging.getLogger("dqe_mock.faults")
 
@@ -32,20 +33,32 @@ class SilentResponse(web.Response):
 
 @web.middleware
 async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Apply the first fault that concerns this request, if any."""
+    """Apply the first fault that concerns this request, if any.
+
+    First, a shared store catches up with the runtime scenarios and faults other processes
+    announced (StateStore.sync; nothing to do in memory): faults are looked at here first.
+    """
     endpoint = endpoint_of(request)
     state = request.app[STATE]
-    if endpoint is None or not state.registry.has_faults():
+    if endpoint is None:
+        return await handler(request)
+    # The runtime scenarios and faults every process announced, before looking at them.
+    await request.app[STORE].sync()
+    if not state.registry.has_faults():
         return await handler(request)
     try:
         params = await decode(request)
     except (DecodeError, web.HTTPException):
         return await handler(request)
     call = call_of(request)
-    target = request.app[SERVICE].fault_target(
-        endpoint, params, call, request.match_info.get("session_id")
+    session_id = request.match_info.get("session_id")
+    await request.app[STORE].prepare(
+        Touch.of([params.get("token")] if endpoint == "GET" else [], [session_id])
     )
-    fault = state.faults.pick(state.registry.view(call.namespace).faults, target, call.namespace)
+    target = request.app[SERVICE].fault_target(endpoint, params, call, session_id)
+    fault = await request.app[STORE].pick_fault(
+        state.registry.view(call.namespace).faults, target, call.namespace
+    )
     if fault is None:
         return await handler(request)
     call.fault = fault.id

@@ -11,10 +11,13 @@ from aiohttp import web
 from mockserver.domain.service import Call, IdMobile, MockState
 from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
+from mockserver.store.base import StateStore
 
 SETTINGS = web.AppKey("settings", Settings)
 STATE = web.AppKey("state", MockState)
 SERVICE = web.AppKey("service", IdMobile)
+# Where the state lives (store/base.py): every read or change of it goes through here.
+STORE = web.AppKey("store", StateStore)
 RELOADS = web.AppKey("reloads", ReloadSignal)
 CALL = web.RequestKey("call", Call)
 # The object a JSON answer was encoded from, kept on the response so the journal records it

@@ -14,6 +14,7 @@ from mockserver.http import home
 from mockserver.http.connection import route_pattern
 from mockserver.http.keys import call_of, json_answer
 from mockserver.http.routes import DQE_ENDPOINTS
+from mockserver.store.base import StoreUnavailable
 
 log = logging.getLogger("dqe_mock.http")
 DOCUMENTED = tuple(DQE_ENDPOINTS)
@@ -29,6 +30,25 @@ MOCK_PATHS = (
 def error_response(error: DqeError) -> web.Response:
     """The documented body of a DQE error, with the catalogue's HTTP status."""
     return json_answer(error.body(), status=error.http_status)
+
+
+# Seconds a client is asked to wait before trying again when the state store is unreachable.
+STORE_RETRY_AFTER = 1
+
+
+def unavailable_response(exc: StoreUnavailable) -> web.Response:
+    """503: the state store cannot be reached (store/base.py). Never a DQE body: no answer is
+    given rather than a wrong one, and the body says which store and what to do."""
+    return web.json_response(
+        {
+            "error": "state_store_unavailable",
+            "error_description": exc.message,
+            "store": exc.shown,
+            "detail": exc.detail,
+        },
+        status=503,
+        headers={"Retry-After": str(STORE_RETRY_AFTER), "Cache-Control": "no-store"},
+    )
 
 
 def error_reason(error: DqeError) -> str:
@@ -51,6 +71,10 @@ async def dqe_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         )
         call_of(request).error_reason = error_reason(error)
         return error_response(error)
+    except StoreUnavailable as exc:
+        log.info("%s %s -> 503: %s", request.method, route_pattern(request), exc.message)
+        call_of(request).error_reason = exc.message
+        return unavailable_response(exc)
     except web.HTTPException as exc:
         if exc.status == 404 and _browser_at_root(request):
             return home.root_page(request)  # a page of where to go (http/home.py)
@@ -87,6 +111,9 @@ async def last_resort(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except web.HTTPException:
         raise
+    except StoreUnavailable as exc:  # the admin API and the dashboard reach the store too
+        log.info("%s %s -> 503: %s", request.method, route_pattern(request), exc.message)
+        return unavailable_response(exc)
     except Exception:
         return _bug(request)
 

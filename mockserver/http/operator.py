@@ -13,7 +13,8 @@ from mockserver.domain.sessions import Session
 from mockserver.domain.urls import origin_of_host
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, SETTINGS
+from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of
+from mockserver.store.base import Touch
 
 # The pages run no script and load nothing; they may not be framed; the session id in the url
 # is not sent on to the partner as a Referer.
@@ -59,8 +60,9 @@ def _origin(request: web.Request) -> str:
 
 async def consent_page(request: web.Request) -> web.StreamResponse:
     """GET: the operator's consent page. Safe: looking at it changes nothing."""
-    step = request.app[SERVICE].consent_view(request.match_info["session_id"])
-    return _render(request, step)
+    session_id = request.match_info["session_id"]
+    await request.app[STORE].prepare(Touch.of(session_ids=[session_id]))
+    return _render(request, request.app[SERVICE].consent_view(session_id))
 
 
 async def consent(request: web.Request) -> web.StreamResponse:
@@ -72,8 +74,12 @@ async def consent(request: web.Request) -> web.StreamResponse:
     decision = values.get("decision") or None
     if decision is not None and decision not in consent_decisions():
         raise _bad_request(f"decision must be one of {', '.join(consent_decisions())}")
-    step = request.app[SERVICE].consent(
-        request.match_info["session_id"], decision, values.get("otp")
+    session_id, otp = request.match_info["session_id"], values.get("otp")
+    service = request.app[SERVICE]
+    step = await request.app[STORE].run(
+        Touch.of(session_ids=[session_id]),
+        lambda call: service.consent(session_id, decision, otp),
+        call_of(request),
     )
     if step is not None and step.completed and step.redirect_to:
         # Not web.HTTPFound: it rewrites the Location through yarl (%2F becomes /, %7e ~,

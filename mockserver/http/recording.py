@@ -24,10 +24,12 @@ from mockserver.http.keys import (
     ADMIN_PREFIX,
     ANSWER,
     STATE,
+    STORE,
     call_of,
     endpoint_of,
     new_call,
 )
+from mockserver.store.base import StoreUnavailable
 
 log = logging.getLogger("dqe_mock.journal")
 UNMATCHED = "unmatched"
@@ -98,8 +100,10 @@ async def _record(request: web.Request, endpoint: str, response: web.StreamRespo
         notes=call.notes,
         http_layer=http_layer,
     )
-    state.journal.add(entry)
-    state.report.observe(entry)  # the client report's counters: O(1), no JSON
+    try:
+        await request.app[STORE].record(entry)
+    except StoreUnavailable as exc:  # the answer already says so (a 503), or was given
+        log.debug("not journaled: %s", exc.message)
 
 
 def _error_reason(request: web.Request, status: int, body: Any) -> tuple[str | None, bool]:

@@ -21,6 +21,13 @@ from mockserver.settings import EVENT_LOOPS, ProxySettings, ScoreSettings, Setti
 from mockserver.store.base import StoreUnavailable
 from mockserver.store.url import StateUrlError, parse_state_url
 
+# `serve --workers N` (N > 1) on the memory store: refused, before anything listens.
+WORKERS_NEED_REDIS = (
+    "dqe-mock: --workers {n} cannot use --state memory: each worker is a separate process with "
+    "its own memory, so a token issued by one would be unknown to another; add --state "
+    "redis://host:port/db"
+)
+
 Options = type[Settings] | type[ProxySettings] | type[ScoreSettings]
 # Where `serve` departs from Settings(): a long-running server reloads its scenario files on
 # change, while Settings() (tests, the pytest plugin) starts no watcher.
@@ -165,7 +172,8 @@ COMMANDS = {
 examples:
   dqe-mock serve
   dqe-mock serve --port 9000 --scenarios scenarios/ shop.yaml --seed 1
-  dqe-mock serve --host 0.0.0.0 --public-url http://localhost:8080 --strict""",
+  dqe-mock serve --host 0.0.0.0 --public-url http://localhost:8080 --strict
+  dqe-mock serve --workers 4 --state redis://127.0.0.1:6379/0""",
     ),
     "validate": (
         "check scenario files as serve would load them, and exit",
@@ -394,6 +402,15 @@ def _add_state_options(serve: argparse.ArgumentParser) -> None:
         help="processes serving the port together (SO_REUSEPORT); more than 1 needs --state "
         "redis://... (default %(default)s)",
     )
+    # Internal: `serve --workers N` starts each child with its index (mockserver/http/workers.py);
+    # the child then binds with SO_REUSEPORT and shows its index in /__admin/health.
+    serve.add_argument(
+        "--worker-index",
+        dest="worker",
+        type=_positive,
+        default=default(Settings, "worker"),
+        help=argparse.SUPPRESS,
+    )
 
 
 def _add_report_rules(serve: argparse.ArgumentParser) -> None:
@@ -517,10 +534,22 @@ def _score_settings(args: argparse.Namespace) -> ScoreSettings:
     return ScoreSettings(**values)
 
 
-def serve(settings: Settings) -> int:
-    """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped."""
+def serve(settings: Settings, serve_args: Sequence[str] = ()) -> int:
+    """Run until SIGTERM or SIGINT, then stop gracefully (see http.lifecycle); 0 when stopped.
+
+    `serve_args`: the command line after `serve`, which `--workers N` (N > 1) passes on to
+    each worker (http/workers.py). 2, with one line on stderr, for N > 1 on the memory store.
+    """
+    if settings.workers > 1:
+        if parse_state_url(settings.state).is_memory:
+            print(WORKERS_NEED_REDIS.format(n=settings.workers), file=sys.stderr)
+            return 2
+        from mockserver.http.workers import run_workers
+
+        return run_workers(settings, serve_args)
+
     from mockserver.http.app import create_app
-    from mockserver.http.lifecycle import run
+    from mockserver.http.lifecycle import listening_banner, run
 
     try:
         app = create_app(settings)
@@ -529,10 +558,10 @@ def serve(settings: Settings) -> int:
         return 2
 
     def banner(port: int) -> str:
-        return f"dqe-mock {__version__} listening on http://{settings.host}:{port}"
+        return listening_banner(settings.host, port)
 
     try:
-        return run(app, settings, banner, settings.event_loop)
+        return run(app, settings, banner, settings.event_loop, reuse_port=settings.worker > 0)
     except StoreUnavailable as exc:  # at start: nothing served yet, say why and stop
         print(f"dqe-mock: cannot start: {exc.reason}", file=sys.stderr)
         return 2
@@ -578,10 +607,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # server and a shorter start (benchmarks/README.md). Its help and errors are the same.
     args = _parser(serve_only=given[:1] == ["serve"]).parse_args(given)
     if args.command == "serve":
+        # A worker of `serve --workers N` says which one it is in each line.
+        name = f"%(name)s[worker {args.worker}]" if args.worker else "%(name)s"
         logging.basicConfig(
-            level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            level=args.log_level.upper(), format=f"%(asctime)s {name} %(levelname)s %(message)s"
         )
-        return serve(_settings(args))
+        return serve(_settings(args), given[1:])
     if args.command == "proxy":
         from mockserver.http.proxy import run_proxy
 

@@ -95,6 +95,9 @@ class Settings:
     state: str = "memory"
     # Processes serving one port (SO_REUSEPORT); more than 1 requires a Redis `state`.
     workers: int = 1
+    # This process's index among `serve --workers N`'s children, 1 to N (set by the parent,
+    # mockserver/http/workers.py; it binds with SO_REUSEPORT); 0: a server alone.
+    worker: int = 0
 
 
 @dataclass(frozen=True)

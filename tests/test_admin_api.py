@@ -4,6 +4,7 @@ sessions and timelines, clock, reload, and the optional admin token."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -196,6 +197,8 @@ async def test_health_reports_what_is_loaded(admin: Admin, state: MockState) -> 
     assert body["last_reload"] == {"ok": True, "generation": 0, "errors": []}
     assert body["journal"] == {"entries": 0, "limit": 1000}
     assert body["generation"] == 0
+    # Served in this process (TestServer), alone: worker 1.
+    assert body["process"] == {"pid": os.getpid(), "worker": 1}
 
 
 async def test_health_follows_namespaces_generation_and_journal(

@@ -45,6 +45,7 @@ HELP = [
             "(default 300)",
             "(seconds, default 10)",
             "examples:\n  dqe-mock serve\n",
+            "dqe-mock serve --workers 4 --state redis://127.0.0.1:6379/0",
         ],
     ),
     (
@@ -146,6 +147,11 @@ def test_the_table_covers_every_command() -> None:
     }
 
 
+# Hidden on purpose, the only ones: internal options no user types. `serve --worker-index` is
+# how `serve --workers N` tells each of its child processes its index (http/workers.py).
+HIDDEN = {("dqe-mock serve", "worker")}
+
+
 @pytest.mark.parametrize(("name", "parser"), parsers())
 def test_every_command_has_a_description_an_example_and_every_option_help(
     name: str, parser: argparse.ArgumentParser
@@ -156,6 +162,9 @@ def test_every_command_has_a_description_an_example_and_every_option_help(
         if isinstance(action, argparse._HelpAction | argparse._VersionAction):
             continue
         assert action.help, (name, action.dest)
+        if (name, action.dest) in HIDDEN:
+            assert action.help == argparse.SUPPRESS, (name, action.dest)
+            continue
         assert action.help != argparse.SUPPRESS, (name, action.dest)
         if action.option_strings and not isinstance(action, argparse._SubParsersAction):
             # A flag says what happens without it; a value option its default.

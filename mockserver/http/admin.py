@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 import math
+import os
 import re
 import time
 from datetime import UTC, datetime
@@ -131,6 +132,8 @@ async def health(request: web.Request) -> web.Response:
             "tokens": tokens,
             "sessions": sessions,
             "store": store.shown,
+            # Which process answered: with `serve --workers N`, one of N (http/workers.py).
+            "process": {"pid": os.getpid(), "worker": request.app[SETTINGS].worker or 1},
         }
     )
 

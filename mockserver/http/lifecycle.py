@@ -19,11 +19,18 @@ from typing import Protocol
 
 from aiohttp import web
 
+from mockserver import __version__
 from mockserver.http.connection import GuardedRunner
 from mockserver.settings import DEFAULT_HEADER_TIMEOUT
 
 log = logging.getLogger("dqe_mock.server")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def listening_banner(host: str, port: int) -> str:
+    """The line `serve` prints once it listens (tests and users read it):
+    `dqe-mock VERSION listening on http://HOST:PORT`."""
+    return f"dqe-mock {__version__} listening on http://{host}:{port}"
 
 
 class Listening(Protocol):
@@ -64,10 +71,15 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def run(
-    app: web.Application, where: Listening, banner: Callable[[int], str], event_loop: str = "auto"
+    app: web.Application,
+    where: Listening,
+    banner: Callable[[int], str],
+    event_loop: str = "auto",
+    reuse_port: bool = False,
 ) -> int:
     """Serve until stopped (see serve_until_stopped) on the `event_loop` asked for
-    (loop_factory); the process's exit status.
+    (loop_factory); the process's exit status. `reuse_port`: bind with SO_REUSEPORT, sharing
+    the port with the other workers of `serve --workers N` (http/workers.py).
 
     0 after a stop signal; 2, with one line on stderr, when host:port cannot be listened on
     or the event loop cannot be used.
@@ -88,6 +100,7 @@ def run(
                     where.shutdown_timeout,
                     banner,
                     where.header_timeout,
+                    reuse_port,
                 )
             )
     except OSError as exc:
@@ -104,11 +117,14 @@ async def serve_until_stopped(
     shutdown_timeout: float,
     banner: Callable[[int], str],
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    reuse_port: bool = False,
 ) -> None:
     """Serve `app` on host:port until a stop signal; print `banner(bound_port)` once listening.
 
     shutdown_timeout: seconds that requests in flight get after the signal (>= 0);
-    header_timeout: seconds from a request's first byte to the end of its headers.
+    header_timeout: seconds from a request's first byte to the end of its headers;
+    reuse_port: bind with SO_REUSEPORT (several processes on one port; the kernel spreads the
+    connections among them).
     """
     # handle_signals=False: aiohttp's own handlers raise GracefulExit, a SystemExit(1).
     runner = GuardedRunner(
@@ -120,7 +136,7 @@ async def serve_until_stopped(
     await runner.setup()
     started = False
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
         started = True
         print(banner(runner.addresses[0][1]), flush=True)  # the port bound, with --port 0
         await _until_stop_signal(shutdown_timeout)

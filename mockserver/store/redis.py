@@ -209,6 +209,8 @@ class RedisStore(StateStore):
         self._last_key = (0, 0)
         self._follower: asyncio.Task[None] | None = None
         self._down: str | None = None
+        # Per record key (token or session id): its lock and how many requests use it (_turn).
+        self._turns: dict[str, list[Any]] = {}
         # dqe:rt:gen as last read: it changes with every runtime change and reset (sync()).
         self._generation: bytes | None = None
         # Layers this process loaded for a change it announced (by event id): not parsed twice.
@@ -275,6 +277,37 @@ class RedisStore(StateStore):
     # -- transitions ---------------------------------------------------------------------
 
     async def run(self, touch: Touch, action: Callable[[Call], T], call: Call) -> T:
+        # Requests of this process on the same records take turns (a load test's connections
+        # polling one session would otherwise each lose the compare-and-set to the others and
+        # retry); only another process's writes make a transition run again.
+        async with self._turn((*touch.tokens, *touch.session_ids)):
+            return await self._run(touch, action, call)
+
+    @asynccontextmanager
+    async def _turn(self, keys: tuple[str, ...]) -> AsyncIterator[None]:
+        """Hold the local locks of `keys` (in sorted order: no two requests wait on each
+        other); each lock is dropped when its last user leaves."""
+        names = sorted(set(keys))
+        registered: list[str] = []
+        acquired: list[str] = []
+        try:
+            for name in names:
+                entry = self._turns.setdefault(name, [asyncio.Lock(), 0])
+                entry[1] += 1
+                registered.append(name)
+                await entry[0].acquire()
+                acquired.append(name)
+            yield
+        finally:
+            for name in reversed(acquired):
+                self._turns[name][0].release()
+            for name in registered:
+                entry = self._turns[name]
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._turns[name]
+
+    async def _run(self, touch: Touch, action: Callable[[Call], T], call: Call) -> T:
         for _ in range(MAX_ATTEMPTS):
             loaded = await self._load(touch)
             attempt = replace(call)

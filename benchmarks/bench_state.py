@@ -350,6 +350,8 @@ class StateBench(bw.Bench):
     redis-server over each wrk run (% of one core)."""
 
     redis_of: dict[str, RedisServer] = field(default_factory=dict)  # by server name
+    # an idle server on the same Redis, by the name of the server it follows
+    follower_of: dict[str, bw.Server] = field(default_factory=dict)
 
     def run_wrk(
         self,
@@ -363,9 +365,16 @@ class StateBench(bw.Bench):
     ) -> dict[str, Any]:
         redis = self.redis_of.get(server.name)
         redis = redis if redis is not None and redis.proc is not None else None
+        follower = self.follower_of.get(server.name)
+        follower = follower if follower is not None and follower.proc is not None else None
+        f0 = bw.tree_ticks(follower.pid) if follower else 0
         r0, began = (bw.tree_ticks(redis.pid) if redis else 0), time.perf_counter()
         result = super().run_wrk(server, script, url, seconds, tag, env, threads)
         wall = time.perf_counter() - began
+        if follower is not None:
+            follower_pct = 100 * (bw.tree_ticks(follower.pid) - f0) / bw.CLK_TCK / wall
+            result["follower_cpu_pct"] = round(follower_pct, 1)
+            result["follower_us_per_request"] = redis_cost(result["rps"], follower_pct)
         if redis is not None:
             redis_pct = 100 * (bw.tree_ticks(redis.pid) - r0) / bw.CLK_TCK / wall
             result["redis_cpu_pct"] = round(redis_pct, 1)
@@ -409,6 +418,38 @@ def measure_back_to_back(
             rows[key].append(
                 {"key": own.key, "label": own.label, **bench.measure(srv, own, own.key)}
             )
+    return rows
+
+
+def measure_follower(bench: StateBench, server: bw.Server, run_dir: Path) -> list[dict[str, Any]]:
+    """What one more process on the same Redis costs while it serves nothing: every process
+    follows the event stream (journal, client report), so each folds every other's requests.
+    A server with (b)'s options on (b)'s Redis, pinned to the client core, idle, while (b)
+    runs whole flows and finished polls again; its CPU over the requests (b) served is the
+    fold's cost per request, which each replica pays for every request of every replica."""
+    redis = bench.redis_of[server.name]
+    serve = ["--state", redis.url, *bench.args.serve_args]
+    follower = bw.Server(
+        "dqe-mock-follower", bw.mock_argv(serve), bench.args.client_cpu, run_dir, bw.TOKEN_PROBE
+    )
+    follower.launch(bench.args.start_timeout)
+    bench.follower_of[server.name] = follower
+    rows: list[dict[str, Any]] = []
+    try:
+        finished = next(
+            w for w in bw.workloads(server.base) if w.key == "poll_finished"
+        )  # a new session: the follower has seen it made
+        print("(b) again, with an idle process following its Redis", file=sys.stderr)
+        print("  whole consent flows", file=sys.stderr)
+        rows.append(
+            {"key": "flows", "label": FLOWS_LABEL, **bench.measure(server, None, "flows.f")}
+        )
+        print(f"  {finished.label}", file=sys.stderr)
+        measured = bench.measure(server, finished, "poll_finished.f")
+        rows.append({"key": finished.key, "label": finished.label, **measured})
+    finally:
+        del bench.follower_of[server.name]
+        follower.stop()
     return rows
 
 
@@ -612,6 +653,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         for key, rows in measure_back_to_back(bench, servers).items():
             results["setups"][key]["workloads"] = rows
+        if "redis" in servers and not args.no_follower:
+            results["follower"] = measure_follower(bench, servers["redis"], run_dir)
         for setup in chosen:
             server = servers.get(setup.key)
             if server is None:
@@ -735,6 +778,29 @@ def report(results: Mapping[str, Any]) -> str:
     ]
     out += ["", bw.markdown(["target (issue 16)", "measured", "verdict"], trows), ""]
     out.append(missed_line(results["targets"]))
+    followed = results.get("follower") or []
+    if followed:
+        frows = [
+            [
+                w["label"],
+                bw.fmt_rate(w["rps"]),
+                f"{w['srv_cpu_pct']:.0f}",
+                f"{w.get('follower_cpu_pct', 0):.0f}",
+                "-" if w.get("follower_us_per_request") is None else w["follower_us_per_request"],
+            ]
+            for w in followed
+        ]
+        out += [
+            "",
+            "(b) again with an idle process on the same Redis (pinned to wrk's core): every "
+            "process folds every request's journal event, so each replica pays this for each "
+            "request of every replica:",
+            "",
+            bw.markdown(
+                ["workload", "(b) req/s", "(b) cpu %", "follower cpu %", "follower µs/req"],
+                frows,
+            ),
+        ]
     ops = results.get("redis_ops")
     if ops:
         out += [
@@ -793,6 +859,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--ops-flows", type=int, default=50, help="flows whose Redis calls are counted (50)"
+    )
+    parser.add_argument(
+        "--no-follower",
+        action="store_true",
+        help="skip measuring an idle process that follows (b)'s Redis (~25 s)",
     )
     parser.add_argument("--server-cpu", type=int, default=0, help="core of dqe-mock (0)")
     parser.add_argument("--client-cpu", type=int, default=1, help="core of wrk (1)")

@@ -275,6 +275,12 @@ def test_a_short_run_of_the_memory_and_redis_stores(tmp_path: Path) -> None:
     assert ops["flows"] == 3
     assert ops["requests_per_flow"] >= 4  # token, initiation, consent, at least one poll
     assert ops["total_calls_per_flow"] > 0
+    # an idle process following (b)'s Redis did work while (b) served: the fold of the stream
+    followed = results["follower"]
+    assert [w["key"] for w in followed] == ["flows", "poll_finished"]
+    for row in followed:
+        assert (row["non2xx"], row["unexpected"]) == (0, 0), row
+        assert row["follower_cpu_pct"] > 0, row
     # (c) was not asked for: only c/b ratios are missing; the target is judged either way
     assert [c["rps_c_over_b"] for c in results["comparisons"]] == [None] * len(keys)
     assert {t["verdict"] for t in results["targets"]} <= {"met", "missed"}

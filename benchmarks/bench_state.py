@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The state stores compared: memory against Redis, one worker against two (issue 16).
 
-    .venv/bin/python benchmarks/bench_state.py                     # ~4 min, the three setups
-    .venv/bin/python benchmarks/bench_state.py --quick             # ~1.5 min, noisier
+    .venv/bin/python benchmarks/bench_state.py                     # ~7 min, the three setups
+    .venv/bin/python benchmarks/bench_state.py --quick             # ~3 min, noisier
     .venv/bin/python benchmarks/bench_state.py --json state.json -- --log-level WARNING
 
 Three setups of `dqe-mock serve` (bench_wrk.py's options: the bench licence, --no-watch,

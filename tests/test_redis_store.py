@@ -184,6 +184,33 @@ def test_redis_stopped_mid_flow_answers_503_then_the_flow_goes_on(
         fresh = token_from(a)
         initiate(a, fresh, ORANGE_HAPPY)
         assert poll(a, fresh) == (200, PENDING)
+        status, journal = call(a, "/__admin/journal")  # followed again after the outage
+        assert status == 200
+        assert [e["path"] for e in journal["entries"]][-3:] == [
+            "/ACCESS_TOKEN/", "/IDMOBILE/", "/GET/",
+        ]  # fmt: skip
+
+
+def test_redis_that_lost_its_data_answers_as_a_new_one(
+    redis_server: RedisServer, redis_url: str, tmp_path: Path
+) -> None:
+    """Killed without saving and started again: what it held is gone, so a token issued
+    before is unknown (error 30, numverify.txt: invalid or expired token); the journal starts
+    over with the new requests; new flows work."""
+    with serve_cli(tmp_path / "a.log", "--state", redis_url) as a:
+        token = token_from(a)
+        initiate(a, token, ORANGE_HAPPY)
+        redis_server.kill()
+        redis_server.start()
+        status, body = poll(a, token)
+        assert (body["status"], body["error_id"]) == ("error", "30"), (status, body)
+        fresh = token_from(a)
+        initiate(a, fresh, ORANGE_HAPPY)
+        assert poll(a, fresh) == (200, PENDING)
+        status, journal = call(a, "/__admin/journal")
+        assert [(e["id"], e["path"]) for e in journal["entries"]] == [
+            (1, "/GET/"), (2, "/ACCESS_TOKEN/"), (3, "/IDMOBILE/"), (4, "/GET/"),
+        ]  # fmt: skip
 
 
 def test_serve_refuses_to_start_without_redis(tmp_path: Path) -> None:

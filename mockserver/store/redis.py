@@ -211,6 +211,7 @@ class RedisStore(StateStore):
         self._last_key = (0, 0)
         self._follower: asyncio.Task[None] | None = None
         self._down: str | None = None
+        self._last_entry = 0  # the number of the latest journal entry folded
         # Per record key (token or session id): its lock and how many requests use it (_turn).
         self._turns: dict[str, list[Any]] = {}
         # dqe:rt:gen as last read: it changes with every runtime change and reset (sync()).
@@ -602,6 +603,15 @@ class RedisStore(StateStore):
             facts = codec.known_facts(digest)
             if facts is not None:
                 session = codec.decode_session(codec.dumps(value), facts)
+        if entry_id <= self._last_entry:
+            # Numbered again from 1: Redis lost its data (a restart without persistence, a
+            # FLUSHALL). Journal and counters start over, as Redis holds nothing older.
+            log.warning(
+                "state store %s: its data was lost; journal and report start over", self.shown
+            )
+            self.state.journal.reset()
+            self.state.report.reset(None, self.state.clock.now())
+        self._last_entry = entry_id
         self.state.journal.add(entry)
         self._snapshot = (session, bool(data.get("x")))
         try:
@@ -622,6 +632,7 @@ class RedisStore(StateStore):
         state.faults.reset(namespace)
         if namespace is None:
             state.clock.reset()
+            self._last_entry = 0  # a global reset numbers the journal from 1 again
         state.report.reset(namespace, state.clock.now())
 
     # -- runtime scenarios ---------------------------------------------------------------

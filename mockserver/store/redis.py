@@ -761,7 +761,9 @@ class RedisStore(StateStore):
         async with self._guard():
             if namespace is None:
                 doomed = [k async for k in self.redis.scan_iter(match="dqe:*", count=SCAN_BATCH)]
-                doomed = [k for k in doomed if k != b"dqe:ck:frozen"]
+                # The frozen base stays, as a reset keeps the clock's; the generation stays
+                # and goes up: a process that read it before must see a new value.
+                doomed = [k for k in doomed if k not in (b"dqe:ck:frozen", b"dqe:rt:gen")]
                 for start in range(0, len(doomed), SCAN_BATCH):
                     await self.redis.unlink(*doomed[start : start + SCAN_BATCH])
             else:

@@ -184,6 +184,33 @@ def test_redis_stopped_mid_flow_answers_503_then_the_flow_goes_on(
         fresh = token_from(a)
         initiate(a, fresh, ORANGE_HAPPY)
         assert poll(a, fresh) == (200, PENDING)
+        status, journal = call(a, "/__admin/journal")  # followed again after the outage
+        assert status == 200
+        assert [e["path"] for e in journal["entries"]][-3:] == [
+            "/ACCESS_TOKEN/", "/IDMOBILE/", "/GET/",
+        ]  # fmt: skip
+
+
+def test_redis_that_lost_its_data_answers_as_a_new_one(
+    redis_server: RedisServer, redis_url: str, tmp_path: Path
+) -> None:
+    """Killed without saving and started again: what it held is gone, so a token issued
+    before is unknown (error 30, numverify.txt: invalid or expired token); the journal starts
+    over with the new requests; new flows work."""
+    with serve_cli(tmp_path / "a.log", "--state", redis_url) as a:
+        token = token_from(a)
+        initiate(a, token, ORANGE_HAPPY)
+        redis_server.kill()
+        redis_server.start()
+        status, body = poll(a, token)
+        assert (body["status"], body["error_id"]) == ("error", "30"), (status, body)
+        fresh = token_from(a)
+        initiate(a, fresh, ORANGE_HAPPY)
+        assert poll(a, fresh) == (200, PENDING)
+        status, journal = call(a, "/__admin/journal")
+        assert [(e["id"], e["path"]) for e in journal["entries"]] == [
+            (1, "/GET/"), (2, "/ACCESS_TOKEN/"), (3, "/IDMOBILE/"), (4, "/GET/"),
+        ]  # fmt: skip
 
 
 def test_serve_refuses_to_start_without_redis(tmp_path: Path) -> None:
@@ -279,3 +306,37 @@ def test_a_fault_s_first_n_counts_requests_over_every_process(
         form = {"licence": LICENCE, "client_secret": SECRET, "grant_type": "client_idmobile"}
         statuses = [call(base, "/ACCESS_TOKEN/", form)[0] for base in (a, b, a, b)]
         assert statuses == [503, 503, 200, 200]
+
+
+async def test_a_namespace_s_runtime_changes_are_bounded_on_redis(redis_url: str) -> None:
+    """docs/state-stores.md: Redis keeps a namespace's changes (to replay them), at most 16
+    documents' worth of --max-scenario-bytes; past it a 409 says to PUT or reset, and a PUT
+    (which replaces them all) is accepted."""
+    from aiohttp.test_utils import TestServer
+
+    from mockserver.http.app import create_app
+    from mockserver.settings import Settings
+
+    limit = 4096
+    padding = "#" * 3000 + "\n"  # a comment: ~3 KB a document, under the 4 KB limit
+    settings = Settings(seed=7, frozen_clock=True, state=redis_url, max_document_bytes=limit)
+    statuses = []
+    async with (
+        TestServer(create_app(settings), host="127.0.0.1") as server,
+        ClientSession() as http,
+    ):
+        url = server.make_url("/__admin/scenarios")
+        for _ in range(30):  # 30 x ~3 KB > 16 x 4 KB
+            async with http.post(url, data=padding + RUNTIME_DOC) as answer:
+                statuses.append(answer.status)
+                body = await answer.json()
+        assert statuses[0] == 201
+        assert statuses[-1] == 409
+        assert statuses == sorted(statuses)  # accepted, then refused: never accepted again
+        assert "PUT a document" in body["error"]
+        size = len((padding + RUNTIME_DOC).encode())  # as kept, give or take its JSON wrapping
+        assert 16 * limit // (size + 64) <= statuses.count(201) <= 16 * limit // size
+        async with http.put(url, data=RUNTIME_DOC) as answer:
+            assert answer.status == 200
+        async with http.post(url, data=RUNTIME_DOC) as answer:
+            assert answer.status == 201

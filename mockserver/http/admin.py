@@ -56,7 +56,12 @@ def _namespace(request: web.Request) -> str | None:
 
 
 def _fail(status: int, message: str, **extra: Any) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}[status]
+    cls = {
+        400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        404: web.HTTPNotFound,
+        409: web.HTTPConflict,
+    }[status]
     return cls(text=json.dumps({"error": message, **extra}), content_type="application/json")
 
 

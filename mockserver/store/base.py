@@ -75,18 +75,21 @@ def _keys(values: Iterable[object]) -> tuple[str, ...]:
 
 NOTHING = Touch()
 # Runtime scenario changes a shared store keeps per namespace (each a document, replayed by a
-# process that starts later): past it, a PUT (it replaces them all) or a reset of the namespace.
+# process that starts later): at most this many, and at most this many documents' worth of
+# bytes (--max-scenario-bytes each); past either, a PUT (it replaces them all) or a reset of
+# the namespace. Memory keeps the layer, not the changes: no bound is needed there.
 MAX_RUNTIME_CHANGES = 1000
+MAX_RUNTIME_DOCUMENTS = 16
 
 
 class RuntimeChangesFull(Exception):
-    """A namespace holds MAX_RUNTIME_CHANGES runtime changes (the admin API answers 409)."""
+    """A namespace holds as many runtime changes as a shared store keeps (the admin API
+    answers 409); the message says which bound and what to do."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, held: str) -> None:
         super().__init__(
-            f"namespace {namespace!r} holds {MAX_RUNTIME_CHANGES} runtime scenario changes, the "
-            "most a shared store keeps: PUT a document (it replaces them all) or reset the "
-            "namespace"
+            f"namespace {namespace!r} holds {held} of runtime scenario changes, the most a "
+            "shared store keeps: PUT a document (it replaces them all) or reset the namespace"
         )
 
 

@@ -14,6 +14,7 @@ no longer needs and a Redis Cluster could shard them by token):
     dqe:ids, dqe:seq      counters handing out the salt of new values, the session numbers
     dqe:sq                sorted set of session numbers -> ids (the admin listing's order)
     dqe:rt:names, dqe:rt:{namespace}   runtime scenario changes per namespace (replayed)
+    dqe:rt:bytes          hash: namespace -> bytes its changes hold (bounded)
     dqe:rt:gen            counts runtime changes and resets: a process that reads a value it
                           has not seen catches up before answering (StateStore.sync)
     dqe:events            stream of journal entries, resets, journal clears, scenario changes
@@ -65,6 +66,7 @@ from mockserver.domain.sessions import Session
 from mockserver.store import codec
 from mockserver.store.base import (
     MAX_RUNTIME_CHANGES,
+    MAX_RUNTIME_DOCUMENTS,
     RuntimeChangesFull,
     StateStore,
     StoreUnavailable,
@@ -209,6 +211,7 @@ class RedisStore(StateStore):
         self._last_key = (0, 0)
         self._follower: asyncio.Task[None] | None = None
         self._down: str | None = None
+        self._last_entry = 0  # the number of the latest journal entry folded
         # Per record key (token or session id): its lock and how many requests use it (_turn).
         self._turns: dict[str, list[Any]] = {}
         # dqe:rt:gen as last read: it changes with every runtime change and reset (sync()).
@@ -600,6 +603,15 @@ class RedisStore(StateStore):
             facts = codec.known_facts(digest)
             if facts is not None:
                 session = codec.decode_session(codec.dumps(value), facts)
+        if entry_id <= self._last_entry:
+            # Numbered again from 1: Redis lost its data (a restart without persistence, a
+            # FLUSHALL). Journal and counters start over, as Redis holds nothing older.
+            log.warning(
+                "state store %s: its data was lost; journal and report start over", self.shown
+            )
+            self.state.journal.reset()
+            self.state.report.reset(None, self.state.clock.now())
+        self._last_entry = entry_id
         self.state.journal.add(entry)
         self._snapshot = (session, bool(data.get("x")))
         try:
@@ -620,6 +632,7 @@ class RedisStore(StateStore):
         state.faults.reset(namespace)
         if namespace is None:
             state.clock.reset()
+            self._last_entry = 0  # a global reset numbers the journal from 1 again
         state.report.reset(namespace, state.clock.now())
 
     # -- runtime scenarios ---------------------------------------------------------------
@@ -630,11 +643,14 @@ class RedisStore(StateStore):
         key = f"dqe:rt:{namespace}"
         change = codec.dumps([op, text])
         async with self._guard():
-            if op != "replace" and await self.redis.llen(key) >= MAX_RUNTIME_CHANGES:
-                raise RuntimeChangesFull(namespace)
+            if op != "replace":
+                await self._room_for(namespace, len(change))
             pipe = self.redis.pipeline(transaction=True)
             if op == "replace":
                 pipe.delete(key)
+                pipe.hset("dqe:rt:bytes", namespace, len(change))
+            else:
+                pipe.hincrby("dqe:rt:bytes", namespace, len(change))
             pipe.rpush(key, change)
             pipe.sadd("dqe:rt:names", namespace)
             pipe.incr("dqe:rt:gen")
@@ -648,6 +664,17 @@ class RedisStore(StateStore):
             if layer is not None:
                 self._own_layers[done[-1].decode()] = layer
             await self._read_all()
+
+    async def _room_for(self, namespace: str, size: int) -> None:
+        """Raise RuntimeChangesFull when one more change of `size` bytes passes a bound."""
+        count = await self.redis.llen(f"dqe:rt:{namespace}")
+        if count >= MAX_RUNTIME_CHANGES:
+            raise RuntimeChangesFull(namespace, f"{count} changes")
+        held = int(await self.redis.hget("dqe:rt:bytes", namespace) or 0)
+        if held + size > MAX_RUNTIME_DOCUMENTS * self.max_document_bytes:
+            raise RuntimeChangesFull(
+                namespace, f"{held} bytes (+{size} > {MAX_RUNTIME_DOCUMENTS} documents' worth)"
+            )
 
     async def _apply_change(self, event_id: str, fields: dict[bytes, bytes]) -> None:
         namespace = fields[b"ns"].decode()
@@ -734,7 +761,9 @@ class RedisStore(StateStore):
         async with self._guard():
             if namespace is None:
                 doomed = [k async for k in self.redis.scan_iter(match="dqe:*", count=SCAN_BATCH)]
-                doomed = [k for k in doomed if k != b"dqe:ck:frozen"]
+                # The frozen base stays, as a reset keeps the clock's; the generation stays
+                # and goes up: a process that read it before must see a new value.
+                doomed = [k for k in doomed if k not in (b"dqe:ck:frozen", b"dqe:rt:gen")]
                 for start in range(0, len(doomed), SCAN_BATCH):
                     await self.redis.unlink(*doomed[start : start + SCAN_BATCH])
             else:
@@ -749,6 +778,7 @@ class RedisStore(StateStore):
     async def _forget_namespace(self, namespace: str) -> None:
         doomed: list[str] = [f"dqe:rt:{namespace}", f"dqe:fh:{namespace}"]
         await self.redis.srem("dqe:rt:names", namespace)
+        await self.redis.hdel("dqe:rt:bytes", namespace)
         for prefix, position in (("dqe:tk:", 3), ("dqe:rp:", 3)):
             keys = [k async for k in self.redis.scan_iter(match=prefix + "*", count=SCAN_BATCH)]
             for start in range(0, len(keys), SCAN_BATCH):

@@ -684,6 +684,15 @@ def missing(coverage: Mapping[str, Mapping[str, Mapping[str, int]]]) -> dict[str
     }
 
 
+# The range a date-time can be written in (years 1 to 9999): a clock advanced by centuries
+# (POST /__admin/clock/advance, many times) maps readings outside it; they are written as its
+# ends rather than failing the whole report.
+_EARLIEST, _LATEST = "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"
+
+
 def _utc(seconds: float) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return _EARLIEST if seconds < 0 else _LATEST
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -310,6 +310,12 @@ class SessionStore:
             victim = next(iter(self._finished), None) or next(iter(self._by_id))
             self._forget(self._by_id[victim])
 
+    def forget_id(self, session_id: str) -> None:
+        """Drop the copy of session `session_id`, if held (a shared store no longer has it)."""
+        session = self._by_id.get(session_id)
+        if session is not None:
+            self._forget(session)
+
     def install_replaced(self, session_id: str, replacement: Replacement | None) -> None:
         """Hold (or forget) what is kept of a replaced session, as a shared store read it."""
         if replacement is None:

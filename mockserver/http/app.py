@@ -78,7 +78,14 @@ def build_store(settings: Settings, state: MockState) -> StateStore:
         return MemoryStore(state)
     from mockserver.store.redis import RedisStore
 
-    return RedisStore(state, url.url, url.shown, settings.max_document_bytes, settings.max_sessions)
+    return RedisStore(
+        state,
+        url.url,
+        url.shown,
+        settings.max_document_bytes,
+        settings.max_sessions,
+        settings.max_tokens,
+    )
 
 
 async def _run_store(app: web.Application) -> AsyncIterator[None]:

@@ -21,9 +21,16 @@ from mockserver.http.decode import (
     json_repeats,
     query_pairs,
 )
-from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of, json_answer
+from mockserver.http.keys import (
+    SERVICE,
+    SETTINGS,
+    STORE,
+    call_of,
+    json_answer,
+    prefetched,
+    touch_of,
+)
 from mockserver.http.operator import consent_url
-from mockserver.store.base import Touch
 
 log = logging.getLogger("dqe_mock.http")
 
@@ -115,7 +122,10 @@ async def access_token(request: web.Request) -> web.Response:
     params = await _params(request, "ACCESS_TOKEN")
     service = request.app[SERVICE]
     body = await request.app[STORE].run(
-        Touch(issues=True), lambda call: service.issue_token(params, call), call_of(request)
+        touch_of(request, "ACCESS_TOKEN", params),
+        lambda call: service.issue_token(params, call),
+        call_of(request),
+        prefetched(request),
     )
     return _answer(request, "access_token", body)
 
@@ -129,9 +139,10 @@ async def idmobile(request: web.Request) -> web.Response:
 
     service = request.app[SERVICE]
     body = await request.app[STORE].run(
-        Touch.of([params.get("token")], issues=True),
+        touch_of(request, "IDMOBILE", params),
         lambda call: service.initiate(params, url_for, call),
         call_of(request),
+        prefetched(request),
     )
     return _answer(request, "idmobile", body)
 
@@ -141,8 +152,9 @@ async def get_result(request: web.Request) -> web.Response:
     params = await _params(request, "GET")
     service = request.app[SERVICE]
     body = await request.app[STORE].run(
-        Touch.of([params.get("token")]),
+        touch_of(request, "GET", params),
         lambda call: service.retrieve(params, call),
         call_of(request),
+        prefetched(request),
     )
     return _answer(request, "get", body)

@@ -12,8 +12,15 @@ from aiohttp.typedefs import Handler
 
 from mockserver.domain.faults import Fault
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, STATE, STORE, call_of, endpoint_of
-from mockserver.store.base import Touch
+from mockserver.http.keys import (
+    PREFETCH,
+    SERVICE,
+    STATE,
+    STORE,
+    call_of,
+    endpoint_of,
+    touch_of,
+)
 
 log = logging.getLogger("dqe_mock.faults")
 
@@ -36,25 +43,27 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Apply the first fault that concerns this request, if any.
 
     First, a shared store catches up with the runtime scenarios and faults other processes
-    announced (StateStore.sync; nothing to do in memory): faults are looked at here first.
+    changed and reads the request's records (StateStore.begin; nothing to do in memory).
     """
     endpoint = endpoint_of(request)
     state = request.app[STATE]
     if endpoint is None:
         return await handler(request)
-    # The runtime scenarios and faults every process announced, before looking at them.
-    await request.app[STORE].sync()
+    store = request.app[STORE]
+    params: dict[str, str] | None = None
+    if store.shared:
+        # A shared store: catch up with the runtime scenarios and faults other processes
+        # changed, and read the request's records, in one round trip, before looking at them.
+        params = await _params_or_none(request)
+        request[PREFETCH] = await store.begin(touch_of(request, endpoint, params or {}))
     if not state.registry.has_faults():
         return await handler(request)
-    try:
-        params = await decode(request)
-    except (DecodeError, web.HTTPException):
-        return await handler(request)
+    if params is None:
+        params = await _params_or_none(request)
+        if params is None:
+            return await handler(request)
     call = call_of(request)
     session_id = request.match_info.get("session_id")
-    await request.app[STORE].prepare(
-        Touch.of([params.get("token")] if endpoint == "GET" else [], [session_id])
-    )
     target = request.app[SERVICE].fault_target(endpoint, params, call, session_id)
     fault = await request.app[STORE].pick_fault(
         state.registry.view(call.namespace).faults, target, call.namespace
@@ -64,6 +73,15 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     call.fault = fault.id
     log.info("fault %s (%s) on %s %s", fault.id, fault.kind, request.method, request.path)
     return await _apply(fault, request, handler)
+
+
+async def _params_or_none(request: web.Request) -> dict[str, str] | None:
+    """The decoded parameters (memoised: the handler reads the same), None when unreadable
+    (the handler then answers the decoding error)."""
+    try:
+        return await decode(request)
+    except (DecodeError, web.HTTPException):
+        return None
 
 
 async def _apply(fault: Fault, request: web.Request, handler: Handler) -> web.StreamResponse:

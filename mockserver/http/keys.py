@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -11,7 +12,7 @@ from aiohttp import web
 from mockserver.domain.service import Call, IdMobile, MockState
 from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
-from mockserver.store.base import StateStore
+from mockserver.store.base import NOTHING, StateStore, Touch
 
 SETTINGS = web.AppKey("settings", Settings)
 STATE = web.AppKey("state", MockState)
@@ -20,6 +21,8 @@ SERVICE = web.AppKey("service", IdMobile)
 STORE = web.AppKey("store", StateStore)
 RELOADS = web.AppKey("reloads", ReloadSignal)
 CALL = web.RequestKey("call", Call)
+# What StateStore.begin() read at the request's start, for the handler's transition.
+PREFETCH = web.RequestKey("prefetch", object)
 # The object a JSON answer was encoded from, kept on the response so the journal records it
 # without decoding the bytes again.
 ANSWER: web.ResponseKey[Any] = web.ResponseKey("answer")
@@ -75,3 +78,22 @@ def call_of(request: web.Request) -> Call:
         return request[CALL]
     except KeyError:  # a route the journal does not see (admin, HEAD)
         return new_call(request)
+
+
+def touch_of(request: web.Request, endpoint: str, params: Mapping[str, str]) -> Touch:
+    """The records a request of `endpoint` reads or changes (store/base.py Touch): its token
+    (/IDMOBILE/, /GET/), the consent url's session, and whether it issues new values."""
+    if endpoint == "GET":
+        return Touch.of([params.get("token")])
+    if endpoint == "IDMOBILE":
+        return Touch.of([params.get("token")], issues=True)
+    if endpoint == "ACCESS_TOKEN":
+        return Touch(issues=True)
+    if endpoint == "consent":
+        return Touch.of(session_ids=[request.match_info.get("session_id")])
+    return NOTHING
+
+
+def prefetched(request: web.Request) -> object:
+    """What the store read at the request's start (None when it read nothing)."""
+    return request.get(PREFETCH)

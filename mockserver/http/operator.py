@@ -13,7 +13,7 @@ from mockserver.domain.sessions import Session
 from mockserver.domain.urls import origin_of_host
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of
+from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of, prefetched
 from mockserver.store.base import Touch
 
 # The pages run no script and load nothing; they may not be framed; the session id in the url
@@ -61,7 +61,8 @@ def _origin(request: web.Request) -> str:
 async def consent_page(request: web.Request) -> web.StreamResponse:
     """GET: the operator's consent page. Safe: looking at it changes nothing."""
     session_id = request.match_info["session_id"]
-    await request.app[STORE].prepare(Touch.of(session_ids=[session_id]))
+    if prefetched(request) is None:  # the faults middleware read the session already
+        await request.app[STORE].prepare(Touch.of(session_ids=[session_id]))
     return _render(request, request.app[SERVICE].consent_view(session_id))
 
 
@@ -80,6 +81,7 @@ async def consent(request: web.Request) -> web.StreamResponse:
         Touch.of(session_ids=[session_id]),
         lambda call: service.consent(session_id, decision, otp),
         call_of(request),
+        prefetched(request),
     )
     if step is not None and step.completed and step.redirect_to:
         # Not web.HTTPFound: it rewrites the Location through yarl (%2F becomes /, %7e ~,

@@ -99,19 +99,28 @@ class StoreUnavailable(Exception):
     `shown` is the store's URL without its password; `detail` what the client library said.
     """
 
-    def __init__(self, shown: str, detail: str) -> None:
+    def __init__(self, shown: str, detail: str, reachable: bool = False) -> None:
         self.shown = shown
         self.detail = detail
+        self.reachable = reachable
         super().__init__(self.message)
 
     @property
     def reason(self) -> str:
-        """What is wrong, in one clause (what `serve` says when it cannot start)."""
+        """What is wrong, in one clause (what `serve` says when it cannot start): the store
+        cannot be reached, or (`reachable`) it answered with an error (full, a wrong type)."""
+        if self.reachable:
+            return f"the mock's state store {self.shown} answered an error ({self.detail})"
         return f"the mock's state store {self.shown} cannot be reached ({self.detail})"
 
     @property
     def message(self) -> str:
         """The sentence a 503 answers and the log line says."""
+        if self.reachable:
+            return (
+                f"{self.reason}; no answer is given rather than a wrong one. The mock answers "
+                "again once the store accepts its commands (see its log)."
+            )
         return (
             f"{self.reason}; no answer is given rather than a wrong one. The mock answers "
             "again as soon as the store is back (nothing to restart)."
@@ -127,6 +136,8 @@ class StateStore(ABC):
 
     state: MockState
     shown: str
+    # Shared with other processes (begin() then reads what a request touches up front).
+    shared = False
 
     @abstractmethod
     async def start(self) -> None:
@@ -136,10 +147,19 @@ class StateStore(ABC):
     async def stop(self) -> None:
         """Disconnect (the app's cleanup)."""
 
+    async def begin(self, touch: Touch) -> object:
+        """At a request's start (before faults are chosen): catch up with what other
+        processes changed in the runtime scenarios and read the records `touch` names; what
+        is returned may be given to run() as `first`. The memory store has nothing to do."""
+        return None
+
     @abstractmethod
-    async def run(self, touch: Touch, action: Callable[[Call], T], call: Call) -> T:
+    async def run(
+        self, touch: Touch, action: Callable[[Call], T], call: Call, first: object = None
+    ) -> T:
         """`action(call)` as one atomic transition over the records `touch` names; its result,
-        or the DqeError it raised (re-raised). `call` ends as the successful attempt left it."""
+        or the DqeError it raised (re-raised). `call` ends as the successful attempt left it.
+        `first`: what begin() read for this request, used when still current."""
 
     @abstractmethod
     async def prepare(self, touch: Touch) -> None:
@@ -148,12 +168,6 @@ class StateStore(ABC):
     @abstractmethod
     async def record(self, entry: JournalEntry) -> None:
         """Journal one request and count it in the client report (the store numbers it)."""
-
-    @abstractmethod
-    async def sync(self) -> None:
-        """Before a DQE request: make sure this process serves the runtime scenarios (and
-        resets) every process has announced, so that a scenario added through one replica
-        is matched by the next request whichever replica answers it."""
 
     @abstractmethod
     async def catch_up(self) -> None:
@@ -212,7 +226,9 @@ class MemoryStore(StateStore):
     async def stop(self) -> None:
         return None
 
-    async def run(self, touch: Touch, action: Callable[[Call], T], call: Call) -> T:
+    async def run(
+        self, touch: Touch, action: Callable[[Call], T], call: Call, first: object = None
+    ) -> T:
         return action(call)
 
     async def prepare(self, touch: Touch) -> None:
@@ -221,9 +237,6 @@ class MemoryStore(StateStore):
     async def record(self, entry: JournalEntry) -> None:
         self.state.journal.add(entry)
         self.state.report.observe(entry)  # the client report's counters: O(1), no JSON
-
-    async def sync(self) -> None:
-        return None
 
     async def catch_up(self) -> None:
         return None

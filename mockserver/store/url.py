@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 MEMORY = "memory"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -71,14 +71,21 @@ def parse_state_url(text: str) -> StateUrl:
 
 
 def _masked(value: str) -> str:
-    """The URL with its password (if any) replaced by ***."""
-    try:
-        parts = urlsplit(value)
-        if parts.password is None:
-            return value
-        user = parts.username or ""
-        host = parts.hostname or ""
-        netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    except ValueError:
-        return re.sub(r":[^:@/]*@", ":***@", value)
+    """The URL with any password replaced by ***: the userinfo's (everything between the
+    user name's `:` and the last `@` before the path, so a password holding `@`, `:` or `/`
+    unencoded is hidden whole) and a `password=` query parameter's (redis-py reads it too)."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    path_at = len(rest)
+    for mark in "?#":
+        found = rest.find(mark)
+        if found != -1:
+            path_at = min(path_at, found)
+    at = rest.rfind("@", 0, path_at)
+    if at != -1:
+        userinfo = rest[:at]
+        user, colon, _ = userinfo.partition(":")
+        rest = (f"{user}:***" if colon else "***") + rest[at:]
+    rest = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", rest)
+    return f"{scheme}://{rest}"

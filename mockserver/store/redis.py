@@ -57,7 +57,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mockserver.contract.errors import DqeError
@@ -160,6 +160,7 @@ local function listed(name, forget)
   end
   local limit = tonumber(ARGV[at + 1 + 2 * m])
   at = at + 2 + 2 * m
+  if m == 0 then return end
   local size = redis.call('ZCARD', name)
   if size > limit then
     for _, gone in ipairs(redis.call('ZRANGE', name, 0, size - limit - 1)) do forget(gone) end
@@ -634,10 +635,7 @@ class RedisStore(StateStore):
         while self._outbox:
             batch, self._outbox = self._outbox, []
             try:
-                pipe = self.redis.pipeline(transaction=False)
-                for out in batch:
-                    await self._record_script(args=[self.stream_length, *out.fields], client=pipe)
-                replies = await pipe.execute()
+                replies = await self._append(batch)
             except RedisError as exc:
                 failure = self._unavailable(exc)
                 for out in batch:
@@ -657,6 +655,29 @@ class RedisStore(StateStore):
                     out.done.set_result(None)
             while len(self._own) > MAX_UNREAD_OWN:
                 del self._own[next(iter(self._own))]
+
+    async def _append(self, batch: Sequence[_Outgoing]) -> list[Any]:
+        """The batch's entries appended in one round trip: EVALSHA of the record script,
+        pipelined (redis-py's pipelined scripts would first ask SCRIPT EXISTS, a round trip
+        each time); loaded when Redis does not know it (restarted), and those sent again."""
+        replies = await self._pipelined(batch)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:  # NOSCRIPT: nothing of the script ran for those, so none runs twice
+            self._record_script.sha = await self.redis.script_load(_RECORD)
+            again = await self._pipelined([batch[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    async def _pipelined(self, batch: Sequence[_Outgoing]) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        for out in batch:
+            pipe.evalsha(self._record_script.sha, 0, self.stream_length, *out.fields)
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
 
     def _snapshot_session(self, token: str) -> Session | None:
         return self._snapshot[0]

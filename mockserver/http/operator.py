@@ -13,8 +13,7 @@ from mockserver.domain.sessions import Session
 from mockserver.domain.urls import origin_of_host
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of, prefetched
-from mockserver.store.base import Touch
+from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of, prefetched, touch_of
 
 # The pages run no script and load nothing; they may not be framed; the session id in the url
 # is not sent on to the partner as a Referer.
@@ -61,8 +60,8 @@ def _origin(request: web.Request) -> str:
 async def consent_page(request: web.Request) -> web.StreamResponse:
     """GET: the operator's consent page. Safe: looking at it changes nothing."""
     session_id = request.match_info["session_id"]
-    if prefetched(request) is None:  # the faults middleware read the session already
-        await request.app[STORE].prepare(Touch.of(session_ids=[session_id]))
+    if prefetched(request) is None:  # else the faults middleware read the session already
+        await request.app[STORE].prepare(touch_of(request, "consent", {}))
     return _render(request, request.app[SERVICE].consent_view(session_id))
 
 
@@ -78,7 +77,7 @@ async def consent(request: web.Request) -> web.StreamResponse:
     session_id, otp = request.match_info["session_id"], values.get("otp")
     service = request.app[SERVICE]
     step = await request.app[STORE].run(
-        Touch.of(session_ids=[session_id]),
+        touch_of(request, "consent", values),
         lambda call: service.consent(session_id, decision, otp),
         call_of(request),
         prefetched(request),

@@ -838,15 +838,7 @@ def report(results: Mapping[str, Any]) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    doc = __doc__ or ""
-    parser = argparse.ArgumentParser(
-        description=doc.splitlines()[0],
-        usage="%(prog)s [options] [-- dqe-mock serve options]",
-        epilog="Everything after -- is passed to `dqe-mock serve`, e.g. -- --log-level WARNING.",
-    )
-    parser.add_argument("--duration", type=int, default=8, help="s measured a workload (8)")
-    parser.add_argument("--warmup", type=int, default=2, help="s of warm-up before each (2)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser = bw.common_parser(__doc__ or "")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -865,19 +857,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip measuring an idle process that follows (b)'s Redis (~25 s)",
     )
-    parser.add_argument("--server-cpu", type=int, default=0, help="core of dqe-mock (0)")
-    parser.add_argument("--client-cpu", type=int, default=1, help="core of wrk (1)")
     parser.add_argument("--redis-cpu", type=int, default=None, help="core of redis-server (wrk's)")
-    parser.add_argument("--start-timeout", type=float, default=30, help="s to first 200 (30)")
-    parser.add_argument("--quiet-pct", type=float, default=10, help="as bench_wrk.py's (10)")
-    parser.add_argument("--quiet-wait", type=float, default=20, help="as bench_wrk.py's (20)")
-    parser.add_argument("--quiet-budget", type=float, default=60, help="as bench_wrk.py's (60)")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure here")
-    parser.add_argument("--run-dir", help="where logs and wrk outputs go (a new temp dir)")
-    parser.add_argument("serve_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.serve_args[:1] == ["--"]:
-        args.serve_args = args.serve_args[1:]
+    args = bw.parse_common(parser, argv)
     if args.quick:
         args.duration, args.warmup = min(args.duration, 3), min(args.warmup, 1)
         args.ops_flows, args.quiet_budget = min(args.ops_flows, 20), min(args.quiet_budget, 20)
@@ -888,10 +869,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     unknown = [k for k in args.setups if k not in known]
     if unknown or not args.setups:
         parser.error(f"--setups: {', '.join(unknown) or 'none given'}; choose from {known}")
-    if args.server_cpu == args.client_cpu:
-        parser.error("--server-cpu and --client-cpu must differ")
-    if args.duration <= 0 or args.warmup < 0 or args.connections < 1 or args.ops_flows < 0:
-        parser.error("--duration and --connections must be positive, --ops-flows not negative")
+    if args.ops_flows < 0:
+        parser.error("--ops-flows must not be negative")
     return args
 
 

@@ -1049,8 +1049,9 @@ def report(results: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    doc = __doc__ or ""
+def common_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every wrk benchmark here takes (bench_wrk.py, bench_state.py): durations,
+    connections, the cores, the quiet-machine check, --json, --run-dir and `-- serve options`."""
     parser = argparse.ArgumentParser(
         description=doc.splitlines()[0],
         usage="%(prog)s [options] [-- dqe-mock serve options]",
@@ -1061,7 +1062,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument("--server-cpu", type=int, default=0, help="core of the servers (0)")
     parser.add_argument("--client-cpu", type=int, default=1, help="core of wrk (1)")
-    parser.add_argument("--starts", type=int, default=3, help="starts timed per server (3)")
     parser.add_argument("--start-timeout", type=float, default=30, help="s to first 200 (30)")
     parser.add_argument(
         "--quiet-pct",
@@ -1081,6 +1081,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=60,
         help="s waited at most for a quiet machine in the whole run (60)",
     )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure here")
+    parser.add_argument("--run-dir", help="where logs and wrk outputs go (a new temp dir)")
+    parser.add_argument("serve_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_common(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse, drop the `--` before serve's options, and refuse what no run can do."""
+    args = parser.parse_args(argv)
+    if args.serve_args[:1] == ["--"]:
+        args.serve_args = args.serve_args[1:]
+    if args.server_cpu == args.client_cpu:
+        parser.error("--server-cpu and --client-cpu must differ")
+    if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
+        parser.error("--duration and --connections must be positive")
+    return args
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = common_parser(__doc__ or "")
+    parser.add_argument("--starts", type=int, default=3, help="starts timed per server (3)")
     parser.add_argument(
         "--sessions",
         type=int,
@@ -1092,16 +1113,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sessions-shape", default="mixed", choices=("formfilling", "matching", "mixed")
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure here")
-    parser.add_argument("--run-dir", help="where logs and wrk outputs go (a new temp dir)")
-    parser.add_argument("serve_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.serve_args[:1] == ["--"]:
-        args.serve_args = args.serve_args[1:]
-    if args.server_cpu == args.client_cpu:
-        parser.error("--server-cpu and --client-cpu must differ")
-    if args.duration <= 0 or args.warmup < 0 or args.connections < 1 or args.starts < 1:
-        parser.error("--duration, --connections and --starts must be positive")
+    args = parse_common(parser, argv)
+    if args.starts < 1:
+        parser.error("--starts must be positive")
     return args
 
 

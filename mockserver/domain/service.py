@@ -85,17 +85,20 @@ class MockState:
         for token in tokens:
             self.clock.forget(token)
 
-    def reset(self, namespace: str | None = None) -> None:
-        """Forget tokens, sessions, journal, report counters and runtime scenarios (of one
-        namespace, or all).
+    def reset(self, namespace: str | None = None, runtime: bool = True) -> None:
+        """Forget tokens, sessions, journal, report counters and (unless not `runtime`)
+        runtime scenarios (of one namespace, or all).
 
-        A global reset also rewinds the clock; loaded files stay loaded.
+        A global reset also rewinds the clock; loaded files stay loaded. A shared store resets
+        its process's copy with runtime=False: its runtime scenarios follow the store's own
+        versions (mockserver/store/redis.py).
         """
         for token in self.tokens.reset(namespace):
             self.clock.forget(token)
         self.sessions.reset(namespace)
         self.journal.reset(namespace)
-        self.registry.reset(namespace)
+        if runtime:
+            self.registry.reset(namespace)
         self.faults.reset(namespace)
         if namespace is None:
             self.clock.reset()

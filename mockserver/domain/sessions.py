@@ -275,15 +275,22 @@ class SessionStore:
         else:
             old = None
         session.seq = next(self._seq)
-        self._by_token[session.token] = session
+        self.evicted += self._hold(session.token, session)
+        return old
+
+    def _hold(self, token: str, session: Session) -> int:
+        """Store `session` as `token`'s; past `limit`, forget the first finished session,
+        else the oldest; how many were forgotten."""
+        self._by_token[token] = session
         self._by_id[session.id] = session
         if session.phase is Phase.DONE:
             self._finished[session.id] = None
+        forgotten = 0
         while len(self._by_id) > self.limit:
             victim = next(iter(self._finished), None) or next(iter(self._by_id))
             self._forget(self._by_id[victim])
-            self.evicted += 1
-        return old
+            forgotten += 1
+        return forgotten
 
     def _remember_replaced(self, old: Session, new: Session) -> None:
         self._replaced[old.id] = Replacement(new.created_at, new.id, old.operator, old.namespace)
@@ -302,13 +309,7 @@ class SessionStore:
         stale = self._by_id.get(session.id)
         if stale is not None and stale is not session:
             self._forget(stale)
-        self._by_token[token] = session
-        self._by_id[session.id] = session
-        if session.phase is Phase.DONE:
-            self._finished[session.id] = None
-        while len(self._by_id) > self.limit:
-            victim = next(iter(self._finished), None) or next(iter(self._by_id))
-            self._forget(self._by_id[victim])
+        self._hold(token, session)  # a working copy: what it forgets is not counted evicted
 
     def forget_id(self, session_id: str) -> None:
         """Drop the copy of session `session_id`, if held (a shared store no longer has it)."""

@@ -21,15 +21,7 @@ from mockserver.http.decode import (
     json_repeats,
     query_pairs,
 )
-from mockserver.http.keys import (
-    SERVICE,
-    SETTINGS,
-    STORE,
-    call_of,
-    json_answer,
-    prefetched,
-    touch_of,
-)
+from mockserver.http.keys import SERVICE, SETTINGS, call_of, json_answer, transition
 from mockserver.http.operator import consent_url
 
 log = logging.getLogger("dqe_mock.http")
@@ -121,11 +113,8 @@ async def access_token(request: web.Request) -> web.Response:
     """/ACCESS_TOKEN/"""
     params = await _params(request, "ACCESS_TOKEN")
     service = request.app[SERVICE]
-    body = await request.app[STORE].run(
-        touch_of(request, "ACCESS_TOKEN", params),
-        lambda call: service.issue_token(params, call),
-        call_of(request),
-        prefetched(request),
+    body = await transition(
+        request, "ACCESS_TOKEN", params, lambda call: service.issue_token(params, call)
     )
     return _answer(request, "access_token", body)
 
@@ -138,11 +127,8 @@ async def idmobile(request: web.Request) -> web.Response:
         return consent_url(request, session)
 
     service = request.app[SERVICE]
-    body = await request.app[STORE].run(
-        touch_of(request, "IDMOBILE", params),
-        lambda call: service.initiate(params, url_for, call),
-        call_of(request),
-        prefetched(request),
+    body = await transition(
+        request, "IDMOBILE", params, lambda call: service.initiate(params, url_for, call)
     )
     return _answer(request, "idmobile", body)
 
@@ -151,10 +137,5 @@ async def get_result(request: web.Request) -> web.Response:
     """/GET/"""
     params = await _params(request, "GET")
     service = request.app[SERVICE]
-    body = await request.app[STORE].run(
-        touch_of(request, "GET", params),
-        lambda call: service.retrieve(params, call),
-        call_of(request),
-        prefetched(request),
-    )
+    body = await transition(request, "GET", params, lambda call: service.retrieve(params, call))
     return _answer(request, "get", body)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -13,6 +13,8 @@ from mockserver.domain.service import Call, IdMobile, MockState
 from mockserver.http.watch_signal import ReloadSignal
 from mockserver.settings import Settings
 from mockserver.store.base import NOTHING, StateStore, Touch
+
+_T = TypeVar("_T")
 
 SETTINGS = web.AppKey("settings", Settings)
 STATE = web.AppKey("state", MockState)
@@ -97,3 +99,17 @@ def touch_of(request: web.Request, endpoint: str, params: Mapping[str, str]) -> 
 def prefetched(request: web.Request) -> object:
     """What the store read at the request's start (None when it read nothing)."""
     return request.get(PREFETCH)
+
+
+async def transition(
+    request: web.Request,
+    endpoint: str,
+    params: Mapping[str, str],
+    action: Callable[[Call], _T],
+) -> _T:
+    """`action(call)` as one atomic transition of the state store over the records the
+    request touches (touch_of), with what the store read at its start; the action's result,
+    or the DqeError it raised (StateStore.run)."""
+    return await request.app[STORE].run(
+        touch_of(request, endpoint, params), action, call_of(request), prefetched(request)
+    )

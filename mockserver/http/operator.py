@@ -13,7 +13,7 @@ from mockserver.domain.sessions import Session
 from mockserver.domain.urls import origin_of_host
 from mockserver.http import pages
 from mockserver.http.decode import DecodeError, decode
-from mockserver.http.keys import SERVICE, SETTINGS, STORE, call_of, prefetched, touch_of
+from mockserver.http.keys import SERVICE, SETTINGS, STORE, prefetched, touch_of, transition
 
 # The pages run no script and load nothing; they may not be framed; the session id in the url
 # is not sent on to the partner as a Referer.
@@ -76,11 +76,8 @@ async def consent(request: web.Request) -> web.StreamResponse:
         raise _bad_request(f"decision must be one of {', '.join(consent_decisions())}")
     session_id, otp = request.match_info["session_id"], values.get("otp")
     service = request.app[SERVICE]
-    step = await request.app[STORE].run(
-        touch_of(request, "consent", values),
-        lambda call: service.consent(session_id, decision, otp),
-        call_of(request),
-        prefetched(request),
+    step = await transition(
+        request, "consent", values, lambda _: service.consent(session_id, decision, otp)
     )
     if step is not None and step.completed and step.redirect_to:
         # Not web.HTTPFound: it rewrites the Location through yarl (%2F becomes /, %7e ~,

@@ -765,16 +765,9 @@ class RedisStore(StateStore):
 
     def _local_reset(self, namespace: str | None) -> None:
         """MockState.reset on this process's copy (the registry follows the versions)."""
-        state = self.state
-        for token in state.tokens.reset(namespace):
-            state.clock.forget(token)
-        state.sessions.reset(namespace)
-        state.journal.reset(namespace)
-        state.faults.reset(namespace)
+        self.state.reset(namespace, runtime=False)
         if namespace is None:
-            state.clock.reset()
             self._last_entry = 0  # a global reset numbers the journal from 1 again
-        state.report.reset(namespace, state.clock.now())
 
     # -- runtime scenarios ---------------------------------------------------------------
 

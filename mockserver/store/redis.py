@@ -783,13 +783,15 @@ class RedisStore(StateStore):
         if not int(reply[0]):
             what = "changes" if reply[1] == b"count" else "bytes"
             raise RuntimeChangesFull(namespace, f"{int(reply[2])} {what}")
-        generation = str(int(reply[1])).encode()
+        generation = int(reply[1])
         async with self._scenarios_lock:
-            if self._versions.get(namespace) == self._generation and layer is not None:
-                # Nothing else changed this namespace since this process rebuilt it: apply the
-                # change as loaded rather than rebuilding the namespace.
+            seen = int(self._generation or 0)
+            if generation == seen + 1 and (layer is not None or op == "remove"):
+                # Nothing changed anywhere since this process last caught up: apply the change
+                # as loaded here rather than reading the namespace back and parsing it again.
                 apply_change(self.state.registry, op, namespace, text, layer)
-                self._versions[namespace] = generation
+                self._versions[namespace] = self._generation = str(generation).encode()
+                return
         async with self._guard():
             await self._sync_scenarios(await self.redis.get("dqe:rt:gen"))
 

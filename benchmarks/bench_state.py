@@ -878,16 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # A TERM (a CI timeout, `kill PID`) unwinds like Ctrl-C: servers and Redis are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        results = run(args)
-    except (RuntimeError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(report(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"\nfigures written to {args.json}")
-    return 2 if results["bad_answers"] else 0
+    return bw.run_and_report(args, run, report)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1119,19 +1119,29 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    sys.path.insert(0, str(HERE))
+def run_and_report(
+    args: argparse.Namespace,
+    measure: Callable[[argparse.Namespace], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+) -> int:
+    """Run a benchmark, print its report, write --json; the exit status: 1 when it could not
+    run, 2 when an answer was wrong, else 0 (bench_wrk.py, bench_state.py)."""
     try:
-        results = run(args)
+        results = measure(args)
     except (RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(report(results))
+    print(render(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nfigures written to {args.json}")
     return 2 if results["bad_answers"] else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    return run_and_report(args, run, report)
 
 
 if __name__ == "__main__":

@@ -74,15 +74,6 @@ class Clock:
         self._frozen_at = reading
 
     @property
-    def offset(self) -> float:
-        """The global advance, in seconds."""
-        return self._offset
-
-    def key_offset(self, key: str) -> float:
-        """`key`'s own advance, in seconds (0 when it has none)."""
-        return self._key_offsets.get(key, 0.0)
-
-    @property
     def frozen(self) -> bool:
         """Does time stand still until advanced?"""
         return self._frozen_at is not None
